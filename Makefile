@@ -1,0 +1,34 @@
+# Duban: `make run` starts the service on SQLite with the console channel; `make test` runs every test.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: install run test bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Duban needs Python 3.11, found " + sys.version' 
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/duban db upgrade
+	$(BIN)/duban plan load plans/example.yaml
+	$(BIN)/duban run
+
+test: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

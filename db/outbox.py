@@ -1,0 +1,54 @@
+"""The outbox's database side: insert-if-absent, claim with a lease, and status transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from db.models import Delivery
+
+CHUNK = 2000
+
+
+def insert_new(session: Session, rows: list[dict]) -> int:
+    """Insert deliveries whose idempotency key is new; existing keys are left alone."""
+    if not rows:
+        return 0
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    added = 0
+    for i in range(0, len(rows), CHUNK):
+        stmt = (insert(Delivery).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                .returning(Delivery.id))
+        # RETURNING counts the rows really inserted on both databases (executemany's rowcount does not)
+        added += len(session.connection().execute(stmt, rows[i:i + CHUNK]).all())
+    return added
+
+
+def set_status(session: Session, ids: Iterable[int], status: str, **values: object) -> None:
+    ids = list(ids)
+    for i in range(0, len(ids), CHUNK):
+        session.execute(update(Delivery).where(Delivery.id.in_(ids[i:i + CHUNK]))
+                        .values(status=status, **values))
+
+
+def claim(session: Session, now: datetime, worker: str, lease: timedelta, limit: int) -> list[int]:
+    """Lease up to `limit` due deliveries to `worker`: pending ones, and claimed ones whose lease ran out.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED, so several dispatchers share the outbox
+    without taking the same row; SQLite serialises writers, which gives the same guarantee.
+    """
+    due = or_(and_(Delivery.status == "pending", Delivery.send_at <= now),
+              and_(Delivery.status == "claimed", Delivery.lease_until < now))
+    pick = (select(Delivery.id).where(due).order_by(Delivery.send_at, Delivery.id).limit(limit)
+            .with_for_update(skip_locked=True))
+    stmt = (update(Delivery).where(Delivery.id.in_(pick.scalar_subquery()))
+            .values(status="claimed", claimed_by=worker, lease_until=now + lease)
+            .returning(Delivery.id))
+    ids = [row[0] for row in session.execute(stmt)]
+    session.commit()
+    return ids

@@ -1,0 +1,86 @@
+"""Lookups shared by the CLI, the bot and the web: departments by any name, contacts, occurrences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from difflib import get_close_matches
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from db.models import Contact, Department, Duty, Occurrence, Plan
+
+
+class NotFound(LookupError):
+    """A reference (department, contact, occurrence) that matches nothing; the message says why."""
+
+
+def find_department(session: Session, ref: str) -> Department:
+    """A department by key, numeric id, name or alias; NotFound names the closest matches."""
+    ref = ref.strip()
+    departments = session.exec(select(Department)).all()
+    for d in departments:
+        if ref in (d.key, d.name, str(d.id), *d.aliases):
+            return d
+    names = [d.key for d in departments] + [d.name for d in departments]
+    hint = get_close_matches(ref, names, n=3, cutoff=0.4)
+    raise NotFound(f"未知部门 unknown department {ref!r}"
+                   + (f"; did you mean: {', '.join(hint)}?" if hint else "; see `duban departments`"))
+
+
+def add_contact(session: Session, department: Department, *, name: str, email: str | None,
+                telegram: int | None, language: str, role: str) -> Contact:
+    """A new contact; a second contact with the same name in one department is refused."""
+    exists = session.exec(select(Contact).where(Contact.department_id == department.id,
+                                                Contact.name == name)).first()
+    if exists:
+        raise ValueError(f"联系人已存在 contact {name!r} already exists in {department.name} (id {exists.id})")
+    contact = Contact(department_id=department.id, name=name, email=email,
+                      telegram_chat_id=telegram, language=language, role=role)
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def list_contacts(session: Session, department: Department | None = None) -> list[tuple[Contact, Department]]:
+    query = select(Contact, Department).join(Department).order_by(Department.key, Contact.name)
+    if department is not None:
+        query = query.where(Contact.department_id == department.id)
+    return list(session.exec(query).all())
+
+
+@dataclass
+class OccurrenceRow:
+    """An occurrence with what a person needs to read it."""
+
+    occurrence: Occurrence
+    duty: Duty
+    plan: Plan
+    department: Department
+
+    def days_overdue(self, today: date) -> int:
+        return (today - self.occurrence.due).days if self.occurrence.due < today else 0
+
+
+def today_in(tz: str, now: datetime) -> date:
+    """The calendar date at `now` in the time zone `tz`."""
+    return now.astimezone(ZoneInfo(tz)).date()
+
+
+def list_occurrences(session: Session, now: datetime, *, department: Department | None = None,
+                     overdue: bool = False, status: str | None = "open", limit: int | None = None,
+                     ) -> list[OccurrenceRow]:
+    """Occurrences soonest first; `overdue` keeps open ones past their due date in the plan's zone."""
+    query = (select(Occurrence, Duty, Plan, Department)
+             .join(Duty, Occurrence.duty_id == Duty.id).join(Plan, Duty.plan_id == Plan.id)
+             .join(Department, Occurrence.department_id == Department.id)
+             .order_by(col(Occurrence.due), col(Occurrence.id)))
+    if department is not None:
+        query = query.where(Occurrence.department_id == department.id)
+    if status or overdue:
+        query = query.where(Occurrence.status == (status or "open"))
+    rows = [OccurrenceRow(*r) for r in session.exec(query).all()]
+    if overdue:
+        rows = [r for r in rows if r.occurrence.due < today_in(r.plan.timezone, now)]
+    return rows[:limit] if limit else rows

@@ -1,0 +1,1 @@
+"""Channels: one module per way of reaching a person, all behind the interface in base.py."""

@@ -1,0 +1,48 @@
+"""The one small interface every channel implements: `name`, `limits`, `send(message) -> receipt`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How fast a channel may send: messages per second overall and per recipient."""
+
+    per_second: float = 0.0  # 0 = unlimited
+    per_recipient_per_second: float = 0.0
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered message for one recipient on one channel."""
+
+    recipient: str  # address on the channel: email address, chat id, or a name for the console
+    subject: str
+    text: str
+    html: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the channel answered: its id for the message, if it gives one."""
+
+    provider_id: str | None = None
+
+
+class TransportError(Exception):
+    """A send failed; `permanent` errors (bad address, bot blocked) are not retried."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Channel(Protocol):
+    name: str
+    limits: Limits
+
+    async def send(self, message: Message) -> Receipt: ...

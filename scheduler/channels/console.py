@@ -1,0 +1,24 @@
+"""The console channel: prints what would be sent. The default when nothing else is configured."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from typing import TextIO
+
+from scheduler.channels.base import Limits, Message, Receipt
+
+
+class ConsoleChannel:
+    name = "console"
+    limits = Limits()
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stdout
+        self._ids = itertools.count(1)
+
+    async def send(self, message: Message) -> Receipt:
+        n = next(self._ids)
+        self.stream.write(f"--- [console #{n}] to {message.recipient}: {message.subject}\n{message.text}\n")
+        self.stream.flush()
+        return Receipt(provider_id=f"console-{n}")

@@ -1,0 +1,80 @@
+"""The structured schedule of a duty: what every phrase is parsed into (plan-format.md)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Every = Literal["day", "week", "month", "quarter", "half-year", "year"]
+
+# `due_on` inside a period: the period's end, a day of the month, or an offset after the end.
+DUE_ON_RE = re.compile(r"^(period-end|day (?P<day>[1-9]|[12]\d|3[01])|\+(?P<n>\d{1,3}) (?P<unit>days|workdays))$")
+# `within` after an event: N workdays, N days or N hours.
+WITHIN_RE = re.compile(r"^(?P<n>\d{1,4}) (?P<unit>workdays|days|hours)$")
+
+
+class Schedule(BaseModel):
+    """When a duty falls due. Every key is optional; `text` keeps the notice's own words."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start_by: date | None = None
+    due: date | None = None
+    dates: list[date] = Field(default_factory=list)
+    every: Every | None = None
+    interval: int = Field(default=1, ge=1, le=120)
+    due_on: str | None = None
+    months: list[int] | None = None
+    from_: date | None = Field(default=None, alias="from")
+    until: date | Literal["ongoing"] | None = None
+    ongoing: bool = False
+    after_event: str | None = None
+    within: str | None = None
+    quota: int | None = Field(default=None, ge=1, le=10000)
+    text: str | None = None
+
+    @field_validator("due_on")
+    @classmethod
+    def _due_on_shape(cls, v: str | None) -> str | None:
+        if v is not None and not DUE_ON_RE.match(v):
+            raise ValueError("expected 'period-end', 'day D' (1-31), '+N days' or '+N workdays'")
+        return v
+
+    @field_validator("within")
+    @classmethod
+    def _within_shape(cls, v: str | None) -> str | None:
+        if v is not None and not WITHIN_RE.match(v):
+            raise ValueError("expected 'N workdays', 'N days' or 'N hours'")
+        return v
+
+    @field_validator("months")
+    @classmethod
+    def _months_range(cls, v: list[int] | None) -> list[int] | None:
+        if v is None:
+            return v
+        if not v or any(not 1 <= m <= 12 for m in v):
+            raise ValueError("expected a non-empty list of months 1-12")
+        return sorted(set(v))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Schedule:
+        if self.until == "ongoing":
+            self.ongoing, self.until = True, None
+        if self.within and not self.after_event:
+            raise ValueError("`within` needs `after_event`")
+        if self.due_on and not self.every:
+            raise ValueError("`due_on` needs `every`")
+        self.dates = sorted(set(self.dates))
+        return self
+
+    def is_empty(self) -> bool:
+        """True when nothing says when the duty is due (an unread phrase)."""
+        return not (self.start_by or self.due or self.dates or self.every or self.ongoing
+                    or self.after_event or self.quota)
+
+    def as_json(self) -> dict:
+        """The JSON form of plan-format.md (`from` spelled as in the file, dates as ISO)."""
+        return self.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,66 @@
+"""Assembling a running Duban from settings: channels, renderer, signer, calendars, dispatcher."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from datetime import timedelta
+from functools import cache
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from scheduler.channels.base import Channel
+from scheduler.channels.console import ConsoleChannel
+from scheduler.dispatcher import Dispatcher, DispatchPolicy
+from scheduler.links import Signer, load_or_create_secret
+from scheduler.render import Renderer
+from scheduler.settings import Settings
+from scheduler.workdays import WorkdayCalendar, calendar_for
+
+
+def calendars(settings: Settings) -> Callable[[str], WorkdayCalendar]:
+    """One calendar per kind (CN, mon-fri) with the settings' extra days, built once."""
+
+    @cache
+    def of(kind: str) -> WorkdayCalendar:
+        return calendar_for(kind, settings.extra_holidays, settings.extra_workdays)  # type: ignore[arg-type]
+
+    return of
+
+
+def channels(settings: Settings, extra: dict[str, Channel] | None = None) -> dict[str, Channel]:
+    """The channels the settings configure; the console when nothing else is."""
+    found: dict[str, Channel] = dict(extra or {})
+    if settings.smtp_url is not None:
+        from scheduler.channels.email import EmailChannel
+
+        found["email"] = EmailChannel.from_url(settings.smtp_url.get_secret_value(), settings.mail_from)
+    if settings.channels is not None:
+        found = {k: v for k, v in found.items() if k in settings.channels}
+        if "console" in settings.channels:
+            found["console"] = ConsoleChannel()
+    elif not found:
+        found["console"] = ConsoleChannel()
+    return found
+
+
+def signer(settings: Settings) -> Signer:
+    secret = (settings.secret_key.get_secret_value() if settings.secret_key
+              else load_or_create_secret(settings.secret_file))
+    return Signer(secret, settings.public_url)
+
+
+def dispatch_policy(settings: Settings) -> DispatchPolicy:
+    return DispatchPolicy(
+        batch=settings.dispatch_batch, lease=timedelta(seconds=settings.lease_seconds),
+        tries=settings.send_tries, max_attempts=settings.max_attempts,
+        backoff_base=timedelta(seconds=settings.retry_base_seconds),
+        backoff_max=timedelta(seconds=settings.retry_max_seconds))
+
+
+def dispatcher(engine: Engine, settings: Settings, chans: dict[str, Channel]) -> Dispatcher:
+    return Dispatcher(lambda: Session(engine, expire_on_commit=False), chans,
+                      Renderer(settings.templates_dir), signer(settings), calendars(settings),
+                      worker=f"{socket.gethostname()}:{os.getpid()}", policy=dispatch_policy(settings))

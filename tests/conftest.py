@@ -1,0 +1,88 @@
+"""Shared fixtures: a migrated database per test, on SQLite and on PostgreSQL (required in CI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from db import migrate
+from db.engine import make_engine
+
+pytest_plugins = ["tests.smtp_server"]  # the `smtp_server` fixture: a real aiosmtpd
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+def postgres_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.fail("TEST_DATABASE_URL is not set: the PostgreSQL tests are required "
+                    "(make test sets it to the local server)")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: a file on SQLite, a fresh schema on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'duban.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    base = postgres_url()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+class Cli:
+    """Runs `duban ...` in-process against one database, returning (exit code, stdout, stderr)."""
+
+    def __init__(self, db_url: str, monkeypatch: pytest.MonkeyPatch):
+        self.db_url = db_url
+        monkeypatch.setenv("DATABASE_URL", db_url)
+        monkeypatch.chdir(ROOT)
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str):
+        from scheduler import cli
+
+        cli.settings.cache_clear()
+        result = self.runner.invoke(cli.app, list(args), catch_exceptions=False)
+        return result
+
+    def json(self, *args: str):
+        result = self(*args, "--json")
+        assert result.exit_code == 0, result.output + result.stderr
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return Cli(db_url, monkeypatch)
