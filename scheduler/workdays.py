@@ -35,6 +35,8 @@ class WorkdayCalendar:
     extra_holidays: frozenset[date] = field(default_factory=frozenset)
     extra_workdays: frozenset[date] = field(default_factory=frozenset)
     _warned: set[int] = field(default_factory=set, init=False, repr=False)
+    # chinesecalendar validates every date against its whole table: remember the answers.
+    _known: dict[date, bool] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._years = cn_data_years() if self.kind == "CN" else None
@@ -48,6 +50,12 @@ class WorkdayCalendar:
         return sorted({d.year for d in days if not self.covers(d)})
 
     def is_workday(self, day: date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: date) -> bool:
         if day in self.extra_holidays:
             return False
         if day in self.extra_workdays:
