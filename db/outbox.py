@@ -20,6 +20,9 @@ def insert_new(session: Session, rows: list[dict]) -> int:
     if not rows:
         return 0
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # executemany binds the first row's keys: give every row the same ones (body, fallback_of ...)
+    keys = dict.fromkeys(k for r in rows for k in r)
+    rows = [{k: r.get(k) for k in keys} for r in rows]
     added = 0
     for i in range(0, len(rows), CHUNK):
         stmt = (insert(Delivery).on_conflict_do_nothing(index_elements=["idempotency_key"])

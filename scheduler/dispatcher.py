@@ -20,9 +20,12 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from db import outbox
 from db.models import Attempt, Contact, Delivery, Department, Duty, Occurrence, Plan
+from db.queries import today_in
 from scheduler.channels.base import Channel, Message, TransportError
+from scheduler.items import NO_LINKS, item_of
 from scheduler.links import Signer
 from scheduler.render import Context, Item, Links, Renderer
+from scheduler.summary import WEEKLY, weekly_summary
 from scheduler.workdays import WorkdayCalendar
 
 log = logging.getLogger(__name__)
@@ -72,7 +75,7 @@ class _Row:
 
 
 def _retry_wait(policy: DispatchPolicy) -> Callable:
-    backoff = wait_exponential_jitter(initial=policy.wait_initial, max=policy.wait_max)
+    backoff = wait_exponential_jitter(multiplier=policy.wait_initial, max=policy.wait_max)
 
     def wait(state) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -152,31 +155,34 @@ class Dispatcher:
             await self._send_group(session, channel, group, now, report)
 
     def _item(self, r: _Row, now: datetime) -> Item:
-        occ, duty, plan, dept = r.occ, r.duty, r.plan, r.dept
-        cal = self.calendars(plan.workdays)
-        today = now.astimezone(_tz(plan.timezone)).date()
-        nonce = str(r.d.id)
-        links = Links("", "", "") if r.d.informational else Links(
-            *(self.signer.answer_url(occ.id, a, r.contact.id, nonce) for a in ("done", "snooze", "help")))
+        occ, plan = r.occ, r.plan
+        links = NO_LINKS if r.d.informational else Links(
+            *(self.signer.answer_url(occ.id, a, r.contact.id, str(r.d.id)) for a in ("done", "snooze", "help")))
         late = now - r.d.send_at > self.policy.late_after and r.d.created_at < r.d.send_at
-        return Item(occurrence_id=occ.id, duty_key=duty.key, title=duty.title, requirement=duty.requirement,
-                    outlet=duty.outlet, department=dept.name, plan_title=plan.title, kind=occ.kind,
-                    period=occ.period, due=occ.due, working_days_left=cal.count_workdays(today, occ.due),
-                    days_overdue=max(0, (today - occ.due).days), purpose=r.d.purpose,
-                    informational=r.d.informational, late=late, links=links, quota=occ.quota,
-                    note=r.d.body)
+        return item_of(occ, r.duty, plan, r.dept, today=today_in(plan.timezone, now),
+                       calendar=self.calendars(plan.workdays), purpose=r.d.purpose, links=links,
+                       informational=r.d.informational, late=late, note=r.d.body)
+
+    def _context(self, session: Session, group: list[_Row], now: datetime) -> Context:
+        contact, first = group[0].contact, group[0]
+        items = [self._item(r, now) for r in group if r.occ is not None]
+        plan, summary, note = first.plan, None, None
+        if first.d.purpose == WEEKLY:  # the body names the plan; numbers are counted now
+            plan = session.exec(select(Plan).where(Plan.key == first.d.body)).first()
+            if plan is not None:
+                summary, items = weekly_summary(session, plan, now, self.calendars(plan.workdays))
+        elif not items:  # a notice with no occurrence (e.g. a fallback report) carries its text
+            note = first.d.body
+        coordinator = plan.coordinator_id if plan else None
+        return Context(contact_name=contact.name, language=contact.language, items=items,
+                       coordinator=session.get(Department, coordinator).name if coordinator else None,
+                       public_url=self.signer.public_url, unsubscribe_url=self.signer.unsubscribe_url(contact.id),
+                       summary=summary, note=note)
 
     def _message(self, session: Session, channel: str, group: list[_Row], now: datetime) -> Message:
         contact = group[0].contact
-        items = [self._item(r, now) for r in group if r.occ is not None]
-        if not items:  # a notice with no occurrence (e.g. a fallback report)
-            items = []
         purpose = "digest" if len(group) > 1 else group[0].d.purpose
-        coordinator = group[0].plan and group[0].plan.coordinator_id
-        coord_name = session.get(Department, coordinator).name if coordinator else None
-        ctx = Context(contact_name=contact.name, language=contact.language, items=items,
-                      coordinator=coord_name, public_url=self.signer.public_url,
-                      unsubscribe_url=self.signer.unsubscribe_url(contact.id))
+        ctx = self._context(session, group, now)
         kind = "telegram" if channel == "telegram" else "email"
         rendered = self.renderer.render(purpose, kind, ctx)
         ids = ",".join(str(r.d.id) for r in group)
@@ -298,8 +304,3 @@ def _address(contact: Contact, channel: str) -> str:
         return str(contact.telegram_chat_id)
     return contact.name
 
-
-def _tz(name: str):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)

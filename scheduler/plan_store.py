@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from db.models import Contact, Department, Duty, Occurrence, Plan, utcnow
@@ -133,6 +134,7 @@ def sync_occurrences(session: Session, plan: Plan, duties: list[Duty], depts: di
         select(Duty).where(Duty.plan_id == plan.id, Duty.active == False)).all()]
     existing = {(o.duty_id, o.department_id, o.kind, o.period): o for o in session.exec(
         select(Occurrence).where(Occurrence.duty_id.in_(duty_ids), Occurrence.kind != "event")).all()}
+    added: list[dict] = []
     for duty in duties:
         specs = wanted_occurrences(duty, plan, calendar, window) if duty.active else []
         for dept_key in duty.lead:
@@ -140,9 +142,8 @@ def sync_occurrences(session: Session, plan: Plan, duties: list[Duty], depts: di
             for spec in specs:
                 row = existing.pop((duty.id, dept_id, spec.kind, spec.period), None)
                 if row is None:
-                    session.add(Occurrence(duty_id=duty.id, department_id=dept_id, kind=spec.kind,
-                                           period=spec.period, due=spec.due, quota=spec.quota))
-                    report.changes["occurrences_added"] += 1
+                    added.append({"duty_id": duty.id, "department_id": dept_id, "kind": spec.kind,
+                                  "period": spec.period, "due": spec.due, "quota": spec.quota})
                 elif row.status in ("open", "cancelled") and (row.due, row.quota, row.status) != (
                         spec.due, spec.quota, "open"):
                     row.due, row.quota, row.status, row.updated_at = spec.due, spec.quota, "open", utcnow()
@@ -154,6 +155,9 @@ def sync_occurrences(session: Session, plan: Plan, duties: list[Duty], depts: di
             row.note = "no longer in the plan"
             session.add(row)
             report.changes["occurrences_cancelled"] += 1
+    if added:  # one executemany: building ORM objects for a big plan costs more than writing them
+        session.execute(insert(Occurrence.__table__), added)
+        report.changes["occurrences_added"] += len(added)
 
 
 def store_plan(session: Session, data: PlanData, *, calendar: WorkdayCalendar, today: date,

@@ -3,7 +3,7 @@
 Lead departments' primary and backup contacts get the reminders before, on and after the due
 date; support departments' contacts get informational copies of the reminders before and on the
 day; supervisors and the plan's coordinator get one escalation when an occurrence is overdue by
-`escalate_after` working days. Running it twice adds nothing (idempotency keys); a pending
+`escalate_after` working days, and the coordinator's contacts a summary each week. Running it twice adds nothing (idempotency keys); a pending
 delivery that no longer fits (answered, edited, snoozed) is cancelled.
 """
 
@@ -21,6 +21,7 @@ from db import outbox
 from db.models import Contact, Delivery, Department, Duty, Occurrence, Plan
 from db.queries import today_in
 from scheduler.reminders import Policy, Slot, at_local, before_slots, escalation_day, overdue_slots
+from scheduler.summary import WEEKLY, week_start
 from scheduler.workdays import WorkdayCalendar
 
 PLANNED = ("upcoming", "due", "overdue", "escalation")
@@ -103,12 +104,15 @@ def wanted_rows(t: _Target, people: People, cal: WorkdayCalendar, now: datetime,
 
 
 def _targets(session: Session, now: datetime, horizon_days: int) -> list[_Target]:
+    """Open occurrences due within the horizon, with their duty and plan (each loaded once)."""
     last = now.date() + timedelta(days=horizon_days + 1)
     dept_ids = {d.key: d.id for d in session.exec(select(Department))}
-    rows = session.exec(select(Occurrence, Duty, Plan).join(Duty, Occurrence.duty_id == Duty.id)
-                        .join(Plan, Duty.plan_id == Plan.id)
+    plans = {p.id: p for p in session.exec(select(Plan))}
+    duties = {d.id: d for d in session.exec(select(Duty).where(Duty.active == True))}
+    support = {d.id: [dept_ids[k] for k in d.support if k in dept_ids] for d in duties.values()}
+    occs = session.exec(select(Occurrence).join(Duty, Occurrence.duty_id == Duty.id)
                         .where(Occurrence.status == "open", Occurrence.due <= last, Duty.active == True))
-    return [_Target(o, d, p, [dept_ids[k] for k in d.support if k in dept_ids]) for o, d, p in rows]
+    return [_Target(o, duties[o.duty_id], plans[duties[o.duty_id].plan_id], support[o.duty_id]) for o in occs]
 
 
 def _cancel_stale(session: Session, wanted: set[str], now: datetime) -> int:
@@ -132,6 +136,26 @@ def cancel_closed(session: Session) -> int:
     return len(ids)
 
 
+def weekly_rows(plans: list[Plan], people: People, now: datetime, calendars: Calendars) -> list[dict]:
+    """This week's and next week's summary for each plan's coordinator contacts, on the week's
+    first working day at the plan's send time (a week already under way gets none)."""
+    rows = []
+    for plan in plans:
+        coordinators = people.of(plan.coordinator_id, "primary", "backup", "supervisor")
+        if not coordinators:
+            continue
+        tz, cal, at = ZoneInfo(plan.timezone), calendars(plan.workdays), Policy.from_json(plan.remind).at
+        monday = week_start(today_in(plan.timezone, now))
+        for first in (monday, monday + timedelta(days=7)):
+            day = cal.on_or_after(first)
+            send_at = at_local(day, at, tz)
+            if send_at >= now and day < first + timedelta(days=7):
+                rows += [{"idempotency_key": f"w:{plan.id}:{c}:{day}", "occurrence_id": None, "contact_id": c,
+                          "channel": "", "purpose": WEEKLY, "informational": False, "send_at": send_at,
+                          "status": "pending", "attempts": 0, "body": plan.key} for c in coordinators]
+    return rows
+
+
 def plan_deliveries(session: Session, now: datetime, *, calendars: Calendars, horizon_days: int = 400,
                     overdue_lookahead_days: int = 14) -> PlannerReport:
     """Bring the outbox in line with the open occurrences as of `now`."""
@@ -141,6 +165,7 @@ def plan_deliveries(session: Session, now: datetime, *, calendars: Calendars, ho
     for t in _targets(session, now, horizon_days):
         wanted += wanted_rows(t, people, calendars(t.plan.workdays), now, overdue_lookahead_days)
         report.occurrences += 1
+    wanted += weekly_rows(list(session.exec(select(Plan))), people, now, calendars)
     report.cancelled = _cancel_stale(session, {r["idempotency_key"] for r in wanted}, now)
     report.cancelled += cancel_closed(session)
     report.added = outbox.insert_new(session, wanted)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from urllib.parse import quote
 
 import pytest
@@ -26,6 +26,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 HOST = "127.0.0.1"
+# Mark tests using SmtpServer(auth=...): plain-text AUTH on loopback is deliberate in tests.
+auth_without_tls = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class _Handler:
     def __init__(self, owner: SmtpServer):
         self.owner = owner
 
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: ANN001
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.owner._take("drop_mail"):
             server.transport.abort()
             return "421 4.4.2 dropped"  # never reaches the client: the connection is gone
@@ -93,26 +95,26 @@ class _Handler:
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.owner.rejected:
             return self.owner.rejected[address.lower()]
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+    async def handle_DATA(self, server, session, envelope):
         if self.owner._take("drop_data"):
             server.transport.abort()
             return "421 4.4.2 dropped"
         raw = envelope.original_content or envelope.content
         message = email.message_from_bytes(raw, policy=default)
-        received = Received(envelope.mail_from, tuple(envelope.rcpt_tos), message, raw,  # type: ignore[arg-type]
-                            tls=session.ssl is not None or server.transport.get_extra_info("sslcontext") is not None)
+        tls = server.transport.get_extra_info("sslcontext") is not None  # implicit TLS or STARTTLS
+        received = Received(envelope.mail_from, tuple(envelope.rcpt_tos), message, raw, tls)
         with self.owner._lock:
             self.owner._messages.append(received)
         return "250 OK: queued"
 
-    async def handle_QUIT(self, server, session, envelope):  # noqa: ANN001
+    async def handle_QUIT(self, server, session, envelope):
         with self.owner._lock:
             self.owner.quits += 1
         return "221 Bye"
@@ -179,7 +181,7 @@ class SmtpServer:
     def stop(self) -> None:
         self._controller.stop()
 
-    def __enter__(self) -> SmtpServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -190,7 +192,8 @@ class SmtpServer:
         return self._controller.port
 
     def url(self, scheme: str = "smtp", query: str = "") -> str:
-        userinfo = f"{quote(self.auth[0], safe='')}:{quote(self.auth[1], safe='')}@" if self.auth else ""
+        user, password = (quote(part, safe="") for part in self.auth or ("", ""))
+        userinfo = f"{user}:{password}@" if self.auth else ""
         return f"{scheme}://{userinfo}{HOST}:{self.port}" + (f"?{query}" if query else "")
 
     # -- what arrived
@@ -252,13 +255,13 @@ class SmtpServer:
         with self._lock:
             self.connections += 1
 
-    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:  # noqa: ANN001
+    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
         ok = (isinstance(auth_data, LoginPassword) and self.auth is not None
               and (auth_data.login.decode(), auth_data.password.decode()) == self.auth)
         if ok:
             with self._lock:
                 self.logins.append(auth_data.login.decode())
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
 
 @pytest.fixture

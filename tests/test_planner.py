@@ -83,10 +83,20 @@ def test_support_departments_get_informational_copies_only(world):
     engine, _depts, contacts = world
     plan(engine, utc(2016, 9, 1))
     office = deliveries(engine, contact_id=contacts["办公室督查科"])
-    # The office supports 2-17 (copies, never chased) and coordinates (escalations of the overdue 7-31 start).
-    copies = [r for r in office if r.purpose != "escalation"]
+    # The office supports 2-17 (copies, never chased) and coordinates (escalations of the overdue
+    # 7-31 start, weekly summaries).
+    copies = [r for r in office if r.purpose not in ("escalation", "weekly")]
     assert copies and all(r.informational and r.purpose in ("upcoming", "due") for r in copies)
-    assert all(not r.informational for r in office if r.purpose == "escalation")
+    assert all(not r.informational for r in office if r.purpose in ("escalation", "weekly"))
+
+
+def test_the_coordinator_gets_a_summary_on_each_weeks_first_working_day(world):
+    engine, _, contacts = world
+    plan(engine, utc(2016, 9, 1))  # a Thursday: this week's summary has gone by, next Monday's is planned
+    plan(engine, utc(2016, 9, 30, 12))  # the week of 3 Oct first works on Saturday 8 Oct (调休)
+    weekly = deliveries(engine, contact_id=contacts["办公室督查科"], purpose="weekly")
+    assert [r.send_at for r in weekly] == [utc(2016, 9, 5, 1, 30), utc(2016, 10, 8, 1, 30)]
+    assert {r.body for r in weekly} == {"demo"} and {r.occurrence_id for r in weekly} == {None}
 
 
 def test_overdue_nudges_and_one_escalation_to_supervisor_and_coordinator(world):

@@ -1,0 +1,172 @@
+"""Signed links in reminders: answer an occurrence (done, snooze, help) or unsubscribe, no login.
+
+Tokens are itsdangerous signatures over a compact JSON list, so a link proves who it was sent
+to and cannot be edited. Answer links expire (60 days by default); unsubscribe links do not,
+because an old email must always be able to stop the mail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from itsdangerous import (
+    BadData,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
+
+from scheduler.settings import ROOT
+
+ACTIONS = ("done", "snooze", "help")
+_CODES = {"done": "d", "snooze": "s", "help": "h"}  # one letter each keeps the URL short
+_ACTIONS = {code: action for action, code in _CODES.items()}
+DEFAULT_SECRET_FILE = ROOT / "var" / "secret.key"
+# What itsdangerous emits: base64url parts joined by "."; the HMAC-SHA1 signature is 27 characters.
+_SHAPE = re.compile(r"\.?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.[A-Za-z0-9_-]{27}")
+
+Reason = Literal["expired", "tampered", "malformed"]
+_MESSAGES: dict[str, str] = {
+    "expired": "链接已过期，请打开最新的提醒邮件或消息再操作。"
+               " / This link has expired: open the latest reminder and use its link.",
+    "tampered": "链接无效：签名不符，可能被改动过或已作废。"
+                " / This link is not valid: its signature does not match (edited or revoked).",
+    "malformed": "链接不完整或格式错误，请完整复制邮件中的链接。"
+                 " / This link is incomplete or malformed: copy the whole link from the email.",
+}
+
+
+class LinkError(Exception):
+    """A link that cannot be honoured: `reason` says why, str() tells a person (zh, then en)."""
+
+    def __init__(self, reason: Reason):
+        super().__init__(_MESSAGES[reason])
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class AnswerLink:
+    """What a verified answer link says: who may do what to which occurrence, and since when."""
+
+    occurrence_id: int
+    action: str
+    contact_id: int
+    nonce: str
+    issued_at: datetime
+
+
+class _ClockedSigner(TimestampSigner):
+    """itsdangerous's timestamp signer reading Duban's clock, so tests can sign in the past."""
+
+    def __init__(self, *args: Any, now: Callable[[], datetime], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._now = now
+
+    def get_timestamp(self) -> int:
+        return int(self._now().timestamp())
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Signer:
+    """Makes and checks the links that go into reminders."""
+
+    def __init__(self, secret: str, public_url: str, *, now: Callable[[], datetime] = _utcnow):
+        self.public_url = public_url.rstrip("/")
+        self._answers = URLSafeTimedSerializer(secret, salt="answer", signer=_ClockedSigner,
+                                               signer_kwargs={"now": now})
+        self._unsubscribes = URLSafeSerializer(secret, salt="unsubscribe")
+
+    def answer_url(self, occurrence_id: int, action: str, contact_id: int, nonce: str) -> str:
+        if action not in _CODES:
+            raise ValueError(f"unknown action {action!r}: expected one of {', '.join(ACTIONS)}")
+        token = self._answers.dumps([occurrence_id, _CODES[action], contact_id, nonce])
+        return f"{self.public_url}/a/{token}"
+
+    def verify_answer(self, token: str, max_age: timedelta = timedelta(days=60)) -> AnswerLink:
+        _check_shape(token)
+        try:
+            payload, issued = self._answers.loads(token, max_age=int(max_age.total_seconds()),
+                                                  return_timestamp=True)
+        except SignatureExpired:  # raised only once the signature itself checked out
+            raise LinkError("expired") from None
+        except BadData:
+            raise LinkError("tampered") from None
+        return _answer(payload, issued)
+
+    def unsubscribe_url(self, contact_id: int) -> str:
+        return f"{self.public_url}/u/{self._unsubscribes.dumps(contact_id)}"
+
+    def verify_unsubscribe(self, token: str) -> int:
+        _check_shape(token)
+        try:
+            contact_id = self._unsubscribes.loads(token)
+        except BadData:
+            raise LinkError("tampered") from None
+        if not _is_id(contact_id):
+            raise LinkError("malformed")
+        return contact_id
+
+
+def _check_shape(token: str) -> None:
+    """Tell a cut-off or garbled link (malformed) from a well-formed one with a bad signature."""
+    if not isinstance(token, str) or not _SHAPE.fullmatch(token):
+        raise LinkError("malformed")
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _answer(payload: object, issued: datetime) -> AnswerLink:
+    """The signed list [occurrence, action code, contact, nonce] as an AnswerLink."""
+    if not (isinstance(payload, list) and len(payload) == 4):
+        raise LinkError("malformed")
+    occurrence_id, code, contact_id, nonce = payload
+    if not (_is_id(occurrence_id) and _is_id(contact_id) and code in _ACTIONS
+            and isinstance(nonce, str)):
+        raise LinkError("malformed")
+    return AnswerLink(occurrence_id, _ACTIONS[code], contact_id, nonce, issued)
+
+
+def load_or_create_secret(path: Path = DEFAULT_SECRET_FILE) -> str:
+    """The signing secret in `path`; created (mode 0600) with a fresh random value if missing."""
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        secret = ""
+    if secret:
+        return secret
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = secrets.token_urlsafe(32)
+    try:
+        # O_EXCL: if another instance creates it at the same moment, use theirs, not ours.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _wait_for_secret(path)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(fresh + "\n")
+    return fresh
+
+
+def _wait_for_secret(path: Path) -> str:
+    """Read a secret another process has just created (it may still be writing it)."""
+    import time
+
+    for _ in range(50):
+        secret = path.read_text(encoding="utf-8").strip()
+        if secret:
+            return secret
+        time.sleep(0.02)
+    raise RuntimeError(f"密钥文件 {path} 是空的，请删除后重试。 / The secret file {path} is empty: "
+                       "delete it and start again.")
