@@ -1,0 +1,136 @@
+"""The outbox under faults: a dispatcher killed mid-burst, an SMTP server that refuses or drops,
+two dispatchers sharing one outbox. Real processes (`python -m scheduler tick`), a real SMTP
+server, SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert
+from sqlmodel import Session, select
+
+from db.models import Attempt, Contact, Delivery, Department
+from scheduler import wiring
+from scheduler.plan_store import store_plan
+from scheduler.planfile import read_plan
+from scheduler.planner import plan_deliveries
+from scheduler.service import Planning, tick
+from scheduler.settings import Settings
+from scheduler.workdays import calendar_for
+
+ROOT = Path(__file__).resolve().parents[1]
+CN = calendar_for("CN")
+BURST = 1000
+SEND_AT = datetime(2016, 9, 14, 1, tzinfo=UTC)  # 09:00 in Shanghai on the due day
+LEASE = 30
+PLAN = """\
+version: 1
+plan: {id: burst, title: 突发, issued: 2016-09-01, year: 2016,
+       remind: {before: [0], at: "09:00", overdue_every: 0, escalate_after: 0}}
+departments: [{id: epb, name: 市环保局}]
+duties: [{id: water, title: 饮用水水质信息公开, lead: [epb], schedule: 9月14日前完成}]
+"""
+
+
+def burst(engine, tmp_path: Path, n: int = BURST) -> None:
+    """One occurrence, `n` contacts of its department: `n` separate messages due at SEND_AT."""
+    (tmp_path / "plan.yaml").write_text(PLAN, encoding="utf-8")
+    with Session(engine) as s:
+        store_plan(s, read_plan(tmp_path / "plan.yaml", date(2016, 9, 1)), calendar=CN,
+                   today=date(2016, 9, 1), horizon_days=60)
+        dept = s.exec(select(Department)).one()
+        s.execute(insert(Contact), [{"department_id": dept.id, "name": f"联络员{i}", "email": f"c{i}@example.org",
+                                     "language": "zh", "role": "primary", "active": True} for i in range(n)])
+        plan_deliveries(s, SEND_AT - timedelta(days=1), calendars=lambda _: CN, horizon_days=60)
+        s.commit()
+        assert s.exec(select(func.count()).select_from(Delivery)).one() == n
+
+
+def env(engine, smtp) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            "DUBAN_SMTP_URL": smtp.url(), "DUBAN_MAIL_FROM": "duban@example.org",
+            "DUBAN_SECRET_KEY": "crash-test", "DUBAN_LEASE_SECONDS": str(LEASE),
+            "DUBAN_RETRY_BASE_SECONDS": "0", "DUBAN_DISPATCH_BATCH": "50", "DUBAN_LOG_LEVEL": "WARNING"}
+
+
+def start_tick(engine, smtp, tmp_path: Path, now: datetime) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "scheduler", "tick", "--now", now.isoformat()],
+                            env=env(engine, smtp), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finish(proc: subprocess.Popen) -> None:
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err.decode()
+
+
+def status_counts(engine) -> Counter:
+    with Session(engine) as s:
+        return Counter(dict(s.exec(select(Delivery.status, func.count()).group_by(Delivery.status)).all()))
+
+
+def test_killed_dispatchers_lose_nothing_and_repeat_at_most_once_per_kill(engine, tmp_path, smtp_server):
+    burst(engine, tmp_path)
+    rng, kills, now = random.Random(), 3, SEND_AT
+    for _ in range(kills):
+        seen = len(smtp_server.messages)
+        proc = start_tick(engine, smtp_server, tmp_path, now)
+        target = seen + rng.randrange(20, 200)
+        while len(smtp_server.messages) < target and proc.poll() is None:
+            time.sleep(0.005)
+        assert proc.poll() is None, "the dispatcher finished before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        now += timedelta(seconds=LEASE + 1)  # the killed run's leases have run out
+    finish(start_tick(engine, smtp_server, tmp_path, now))
+    got = Counter(r.rcpt_tos[0] for r in smtp_server.messages)
+    assert set(got) == {f"c{i}@example.org" for i in range(BURST)}  # every delivery arrived
+    assert sum(got.values()) - BURST <= kills  # a repeat only for the message in flight at a kill
+    assert status_counts(engine) == {"sent": BURST}
+
+
+def test_an_smtp_server_refusing_then_dropping_connections_delays_but_loses_nothing(engine, tmp_path,
+                                                                                  smtp_server):
+    burst(engine, tmp_path, n=40)
+    smtp_server.refuse_connections(count=4, reply="421 4.3.2 Service not available")
+    smtp_server.drop_at_data(count=3)
+    settings = Settings(database_url=str(engine.url), smtp_url=smtp_server.url(), mail_from="duban@example.org",
+                        secret_key="x", retry_base_seconds=60, send_tries=2)
+    dispatcher = wiring.dispatcher(engine, settings, wiring.channels(settings))
+    dispatcher.sleep = lambda _s: asyncio.sleep(0)  # in-process retry waits: no need to sit them out
+    planning = Planning(wiring.calendars(settings), horizon_days=60)
+    now = SEND_AT
+    for _ in range(20):
+        asyncio.run(tick(engine, planning, dispatcher, now))
+        if status_counts(engine) == {"sent": 40}:
+            break
+        now += timedelta(minutes=5)
+    asyncio.run(dispatcher.channels["email"].close())
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.messages) == sorted(f"c{i}@example.org" for i in range(40))
+    with Session(engine) as s:
+        failed = s.exec(select(Attempt).where(Attempt.ok == False)).all()  # noqa: E712
+        ok = s.exec(select(func.count()).select_from(Attempt).where(Attempt.ok == True)).one()  # noqa: E712
+    assert ok == 40 and len(failed) >= 4 and all(a.error and not a.permanent for a in failed)
+
+
+def test_two_dispatchers_share_the_outbox_and_send_nothing_twice(engine, tmp_path, smtp_server):
+    burst(engine, tmp_path)
+    procs = [start_tick(engine, smtp_server, tmp_path, SEND_AT) for _ in range(2)]
+    for p in procs:
+        finish(p)
+    got = Counter(r.rcpt_tos[0] for r in smtp_server.messages)
+    assert len(got) == BURST and set(got.values()) == {1}
+    with Session(engine) as s:
+        workers = {w for (w,) in s.execute(select(Delivery.claimed_by).distinct())}
+    assert len(workers) == 2  # both took part
+    assert status_counts(engine) == {"sent": BURST}
