@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["occurrences", "planning", "email"]
+BENCHMARKS = ["occurrences", "planning", "dispatch", "email"]
 
 
 def main(names: list[str]) -> None:

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from db.models import Delivery
 
 CHUNK = 2000
+TABLE = Delivery.__table__
 
 
 def insert_new(session: Session, rows: list[dict]) -> int:
@@ -35,8 +36,11 @@ def insert_new(session: Session, rows: list[dict]) -> int:
 def set_status(session: Session, ids: Iterable[int], status: str, **values: object) -> None:
     ids = list(ids)
     for i in range(0, len(ids), CHUNK):
-        session.execute(update(Delivery).where(Delivery.id.in_(ids[i:i + CHUNK]))
-                        .values(status=status, **values))
+        # A Core UPDATE on the session's connection: the ORM path (session synchronisation,
+        # bulk-persistence setup) costs more than the statement, and callers don't reread rows.
+        chunk = ids[i:i + CHUNK]
+        which = TABLE.c.id == chunk[0] if len(chunk) == 1 else TABLE.c.id.in_(chunk)
+        session.connection().execute(update(TABLE).where(which).values(status=status, **values))
 
 
 def claim(session: Session, now: datetime, worker: str, lease: timedelta, limit: int) -> list[int]:

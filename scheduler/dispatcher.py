@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from db import outbox
-from db.models import Attempt, Contact, Delivery, Department, Duty, Occurrence, Plan
+from db.models import Attempt, Contact, Delivery, Department, Duty, Occurrence, Plan, utcnow
 from db.queries import today_in
 from scheduler.channels.base import Channel, Message, TransportError
 from scheduler.items import NO_LINKS, item_of
@@ -127,7 +128,8 @@ class Dispatcher:
             keep.append(r)
         winners = {id(r) for r in newest.values()}
         send = [r for r in keep if r.d.purpose not in PLANNED or id(r) in winners]
-        return send, drop + [r for r in keep if r not in send]
+        chosen = {id(r) for r in send}
+        return send, drop + [r for r in keep if id(r) not in chosen]
 
     def channel_for(self, r: _Row) -> str | None:
         """The delivery's forced channel (fallbacks), else the contact's preferred one we have."""
@@ -199,7 +201,7 @@ class Dispatcher:
             self._give_up(session, group, "no channel reaches this contact", now, report)
             return
         message = self._message(session, channel, group, now)
-        tries: list[Attempt] = []
+        tries: list[dict] = []
         try:
             receipt = await self._send_with_retries(channel, message, group, tries)
         except TransportError as exc:
@@ -215,9 +217,14 @@ class Dispatcher:
         session.commit()
 
     async def _send_with_retries(self, channel: str, message: Message, group: list[_Row],
-                                 tries: list[Attempt]):
+                                 tries: list[dict]):
         transport = self.channels[channel]
         kwargs = {"sleep": self.sleep} if self.sleep else {}
+
+        def note(**result: object) -> None:
+            tries.extend({"delivery_id": r.d.id, "channel": channel, "at": utcnow(), "ok": False,
+                          "permanent": False, "error": None, "provider_message_id": None} | result for r in group)
+
         async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.policy.tries), wait=_retry_wait(self.policy),
                 retry=retry_if_exception(lambda e: isinstance(e, TransportError) and not e.permanent),
@@ -226,22 +233,21 @@ class Dispatcher:
                 try:
                     receipt = await transport.send(message)
                 except TransportError as exc:
-                    tries.extend(Attempt(delivery_id=r.d.id, channel=channel, ok=False, error=str(exc)[:500],
-                                         permanent=exc.permanent) for r in group)
+                    note(error=str(exc)[:500], permanent=exc.permanent)
                     raise
                 except Exception as exc:  # a channel bug must not lose the delivery: retry it later
                     log.exception("channel %s raised", channel)
-                    tries.extend(Attempt(delivery_id=r.d.id, channel=channel, ok=False,
-                                         error=f"{type(exc).__name__}: {exc}"[:500]) for r in group)
+                    note(error=f"{type(exc).__name__}: {exc}"[:500])
                     raise TransportError(f"{type(exc).__name__}: {exc}") from exc
-                tries.extend(Attempt(delivery_id=r.d.id, channel=channel, ok=True,
-                                     provider_message_id=receipt.provider_id) for r in group)
+                note(ok=True, provider_message_id=receipt.provider_id)
                 return receipt
         raise AssertionError("unreachable: tenacity reraises")
 
     @staticmethod
-    def _record(session: Session, tries: list[Attempt]) -> None:
-        session.add_all(tries)
+    def _record(session: Session, tries: list[dict]) -> None:
+        """Every attempt, in one executemany (ORM objects per attempt cost more than the send)."""
+        if tries:
+            session.connection().execute(insert(Attempt.__table__), tries if len(tries) > 1 else tries[0])
 
     def _failed(self, session: Session, group: list[_Row], exc: TransportError, now: datetime,
                 report: DispatchReport) -> None:

@@ -1,0 +1,124 @@
+"""Dispatch throughput to a null channel (deliveries/s), on SQLite and on PostgreSQL.
+
+Ours: Dispatcher.run_once over N due deliveries, each its own message (claim with a lease,
+re-check the occurrence, render, send to a channel that accepts at once, record the attempt
+and the receipt). Baseline, same run, same rows: the bare database work of marking them sent,
+one UPDATE ... WHERE id IN (batch) per batch of the same size. Target: >= 1,000/s on SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, insert, select, update
+from sqlmodel import Session
+
+from bench.planning import fresh_pg
+from db.engine import make_engine
+from db.migrate import upgrade
+from db.models import Contact, Delivery, Department
+from scheduler.channels.base import Limits, Message, Receipt
+from scheduler.dispatcher import Dispatcher, DispatchPolicy
+from scheduler.links import Signer
+from scheduler.plan_store import store_plan
+from scheduler.planfile import read_plan
+from scheduler.planner import plan_deliveries
+from scheduler.render import Renderer
+from scheduler.workdays import calendar_for
+
+N = 5000
+BATCH = 200
+SEND_AT = datetime(2016, 9, 14, 1, tzinfo=UTC)
+PLAN = """\
+version: 1
+plan: {id: bench, title: 基准, issued: 2016-09-01, year: 2016, remind: {before: [0], overdue_every: 0, escalate_after: 0}}
+departments: [{id: epb, name: 市环保局}]
+duties: [{id: water, title: 饮用水水质信息公开, lead: [epb], schedule: 9月14日前完成}]
+"""
+
+
+class NullChannel:
+    """Accepts every message at once: what is left to measure is Duban's own work."""
+
+    name = "console"
+    limits = Limits()
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+
+    async def send(self, message: Message) -> Receipt:
+        return Receipt(provider_id=f"null-{next(self._ids)}")
+
+    async def close(self) -> None:
+        return None
+
+
+def seed(url: str, folder: Path) -> None:
+    upgrade(url)
+    (folder / "plan.yaml").write_text(PLAN, encoding="utf-8")
+    engine = make_engine(url)
+    cal = calendar_for("CN")
+    with Session(engine) as s:
+        store_plan(s, read_plan(folder / "plan.yaml", date(2016, 9, 1)), calendar=cal, today=date(2016, 9, 1),
+                   horizon_days=60)
+        dept_id = s.execute(select(Department.id)).scalar_one()
+        s.execute(insert(Contact), [{"department_id": dept_id, "name": f"联络员{i}", "email": f"c{i}@example.org",
+                                     "language": "zh", "role": "primary", "active": True} for i in range(N)])
+        plan_deliveries(s, SEND_AT - timedelta(days=1), calendars=lambda _: cal, horizon_days=60)
+        s.commit()
+    engine.dispose()
+
+
+def ours(url: str) -> float:
+    engine = make_engine(url)
+    cal = calendar_for("CN")
+    dispatcher = Dispatcher(lambda: Session(engine, expire_on_commit=False), {"console": NullChannel()},
+                            Renderer(), Signer("bench", "https://duban.example.org"),
+                            lambda _: cal, worker="bench", policy=DispatchPolicy(batch=BATCH))
+    began = time.perf_counter()
+    report = asyncio.run(dispatcher.run_once(SEND_AT))
+    elapsed = time.perf_counter() - began
+    assert report.sent == N, report
+    engine.dispose()
+    return elapsed
+
+
+def baseline(url: str) -> float:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        ids = [i for (i,) in conn.execute(select(Delivery.id).order_by(Delivery.id))]
+    began = time.perf_counter()
+    for i in range(0, len(ids), BATCH):
+        with engine.begin() as conn:
+            conn.execute(update(Delivery).where(Delivery.id.in_(ids[i:i + BATCH]))
+                         .values(status="sent", sent_at=SEND_AT))
+    elapsed = time.perf_counter() - began
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Delivery).where(Delivery.status == "sent")).scalar() == N
+    engine.dispose()
+    return elapsed
+
+
+def run(name: str, make_url) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        ours_url, base_url = make_url(folder, "ours"), make_url(folder, "base")
+        seed(ours_url, folder)
+        seed(base_url, folder)
+        ours_t, base_t = ours(ours_url), baseline(base_url)
+    print(f"dispatch on {name}: {N:,} deliveries, one message each, to a null channel")
+    print(f"  bare UPDATE baseline : {base_t:6.2f} s = {N / base_t:>9,.0f} deliveries/s")
+    print(f"  duban dispatcher     : {ours_t:6.2f} s = {N / ours_t:>9,.0f} deliveries/s (target >= 1,000/s on SQLite)")
+
+
+def main() -> None:
+    run("SQLite", lambda folder, name: f"sqlite:///{folder}/{name}.db")
+    pg = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if pg:
+        run("PostgreSQL", lambda _folder, _name: fresh_pg(pg))
