@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Update, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -34,13 +35,20 @@ def insert_new(session: Session, rows: list[dict]) -> int:
 
 
 def set_status(session: Session, ids: Iterable[int], status: str, **values: object) -> None:
+    """Set `status` (and the other columns given) on the deliveries `ids`."""
     ids = list(ids)
+    stmt = _status_update(tuple(sorted(values)))
+    params = {f"v_{k}": v for k, v in values.items()} | {"v_status": status}
     for i in range(0, len(ids), CHUNK):
-        # A Core UPDATE on the session's connection: the ORM path (session synchronisation,
-        # bulk-persistence setup) costs more than the statement, and callers don't reread rows.
-        chunk = ids[i:i + CHUNK]
-        which = TABLE.c.id == chunk[0] if len(chunk) == 1 else TABLE.c.id.in_(chunk)
-        session.connection().execute(update(TABLE).where(which).values(status=status, **values))
+        # A prepared Core UPDATE on the session's connection: building the statement and the
+        # ORM path (session synchronisation) each cost more than running it; callers don't reread.
+        session.connection().execute(stmt, params | {"ids": ids[i:i + CHUNK]})
+
+
+@cache
+def _status_update(columns: tuple[str, ...]) -> Update:
+    return (update(TABLE).where(TABLE.c.id.in_(bindparam("ids", expanding=True)))
+            .values(status=bindparam("v_status"), **{c: bindparam(f"v_{c}") for c in columns}))
 
 
 def claim(session: Session, now: datetime, worker: str, lease: timedelta, limit: int) -> list[int]:

@@ -31,6 +31,7 @@ from scheduler.workdays import WorkdayCalendar
 
 log = logging.getLogger(__name__)
 PLANNED = ("upcoming", "due", "overdue", "escalation")
+_INSERT_ATTEMPT = insert(Attempt.__table__)  # built once: constructing it costs more than running it
 Calendars = Callable[[str], WorkdayCalendar]
 
 
@@ -247,7 +248,7 @@ class Dispatcher:
     def _record(session: Session, tries: list[dict]) -> None:
         """Every attempt, in one executemany (ORM objects per attempt cost more than the send)."""
         if tries:
-            session.connection().execute(insert(Attempt.__table__), tries if len(tries) > 1 else tries[0])
+            session.connection().execute(_INSERT_ATTEMPT, tries if len(tries) > 1 else tries[0])
 
     def _failed(self, session: Session, group: list[_Row], exc: TransportError, now: datetime,
                 report: DispatchReport) -> None:
