@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test bench lint clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install browser run test bench lint clean
 
 install: $(STAMP)
 
@@ -21,7 +23,11 @@ run: install
 	$(BIN)/duban plan load plans/example.yaml
 	$(BIN)/duban run
 
-test: install
+# The browser tests drive Debian's chromium through Playwright (no browser download from the net).
+browser:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+test: install browser
 	$(BIN)/pytest
 
 bench: install

@@ -308,7 +308,11 @@ def _wired():
         from bot.channel import TelegramChannel
 
         extra["telegram"] = TelegramChannel.from_settings(s)
-    return engine, planning, wiring.dispatcher(engine, s, wiring.channels(s, extra))
+    try:
+        channels = wiring.channels(s, extra)
+    except ValueError as exc:  # e.g. a DUBAN_SMTP_URL that is not smtp:// or smtps://
+        raise fail(str(exc)) from None
+    return engine, planning, wiring.dispatcher(engine, s, channels)
 
 
 class Only(str, Enum):
@@ -483,6 +487,6 @@ def main() -> None:
 
 # bot/ and web/ add their own commands (invites, feeds, users, reports): each module has register(app).
 # Registered last, so those modules may import this one's helpers.
-PART_COMMANDS: list[str] = []
+PART_COMMANDS: list[str] = ["bot.cli"]
 for _name in PART_COMMANDS:
     importlib.import_module(_name).register(app)

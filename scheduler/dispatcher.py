@@ -96,6 +96,11 @@ class Dispatcher:
         self.calendars, self.worker, self.policy = calendars, worker, policy
         self.sleep = sleep
 
+    async def close(self) -> None:
+        """Close every channel (one SMTP connection, the bot's HTTP pool) at shutdown."""
+        for channel in self.channels.values():
+            await channel.close()
+
     async def run_once(self, now: datetime) -> DispatchReport:
         """Send everything due at `now`, batch after batch, until nothing is due."""
         report = DispatchReport()
@@ -193,8 +198,9 @@ class Dispatcher:
         if channel == "email":
             headers |= {"List-Unsubscribe": f"<{ctx.unsubscribe_url}>",
                         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        buttons = tuple((r.occ.id, r.d.informational or r.d.purpose not in PLANNED) for r in group if r.occ)
         return Message(recipient=_address(contact, channel), subject=rendered.subject, text=rendered.text,
-                       html=rendered.html, headers=headers)
+                       html=rendered.html, headers=headers, buttons=buttons, language=ctx.language)
 
     async def _send_group(self, session: Session, channel: str | None, group: list[_Row], now: datetime,
                           report: DispatchReport) -> None:

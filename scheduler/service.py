@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -53,7 +52,10 @@ async def tick(engine: Engine, planning: Planning, dispatcher: Dispatcher,
                now: datetime) -> tuple[PlannerReport, DispatchReport]:
     """Plan and dispatch once as of `now` (cron-style operation, catch-up, tests)."""
     planned = plan_all(engine, planning, now)
-    return planned, await dispatcher.run_once(now)
+    try:
+        return planned, await dispatcher.run_once(now)
+    finally:
+        await dispatcher.close()
 
 
 def next_send_at(engine: Engine) -> datetime | None:
@@ -103,13 +105,7 @@ class Service:
             await stop.wait()
         finally:
             self.scheduler.shutdown(wait=False)
+            async with self._lock:  # a dispatch in hand finishes before its channels close
+                await self.dispatcher.close()
             log.info("duban service stopped")
 
-
-async def serve(service: Service) -> None:
-    """Run until SIGTERM or Ctrl-C."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await service.run(stop)

@@ -36,6 +36,14 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_bot_username: str | None = None  # for invite links; asked from getMe when unset
+    telegram_webhook_secret: SecretStr | None = None  # webhook URL + header secret (default: from token)
+    telegram_rate_per_second: float = Field(30, ge=0)  # the whole bot; 0 = unlimited
+    telegram_chat_seconds: float = Field(1, ge=0)  # at least this long between messages to one chat
+    telegram_group_per_minute: float = Field(20, ge=0)  # per group chat
+    telegram_poll_timeout: int = Field(30, ge=0, le=50)  # getUpdates long-poll seconds
+    telegram_invite_hours: int = Field(72, ge=1)
+    telegram_start_failures: int = Field(5, ge=1)  # wrong invite codes per chat per hour before a pause
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     templates_dir: Path | None = None

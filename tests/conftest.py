@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from db import migrate
 from db.engine import make_engine
 
-pytest_plugins = ["tests.smtp_server"]  # the `smtp_server` fixture: a real aiosmtpd
+# `smtp_server`: a real aiosmtpd; `telegram_server`: a local Bot API; bot_world: the bot end to end
+pytest_plugins = ["tests.smtp_server", "tests.telegram_server", "tests.bot_world"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"

@@ -1,7 +1,7 @@
 """A real SMTP server for tests: aiosmtpd on 127.0.0.1, a free port, and faults on demand.
 
-It keeps what arrived, counts connections, and can refuse connections or MAIL (421/451),
-drop connections (now, or at the next MAIL or DATA), reject a recipient (550), require AUTH,
+It keeps what arrived, counts connections, and can refuse connections or MAIL (421/451), hang
+at MAIL, drop connections (now, or at the next MAIL or DATA), reject a recipient (550), require AUTH,
 and speak TLS (implicit or STARTTLS) with a self-signed certificate. Use the `smtp_server`
 fixture, or `with SmtpServer(...) as server:` for a configured one.
 """
@@ -91,6 +91,8 @@ class _Handler:
             return "421 4.4.2 dropped"  # never reaches the client: the connection is gone
         if self.owner._take("refuse_mail"):
             return self.owner.mail_reply
+        if self.owner._take("stall_mail"):
+            await asyncio.sleep(self.owner.stall_seconds)
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -154,6 +156,7 @@ class SmtpServer:
         self.rejected: dict[str, str] = {}
         self.connect_reply = "421 4.3.2 Service not available, try later"
         self.mail_reply = "451 4.3.0 Temporary failure, try later"
+        self.stall_seconds = 0.0
         self.auth, self.tls = auth, tls
         self._controller = _Controller(self, **self._options(cert_dir))
 
@@ -214,6 +217,11 @@ class SmtpServer:
         """Answer the next `count` MAIL commands with `reply` (451 by default)."""
         self.mail_reply = reply or self.mail_reply
         self._add("refuse_mail", count)
+
+    def stall_at_mail(self, seconds: float, count: int = 1) -> None:
+        """Say nothing for `seconds` after the next `count` MAIL commands (a hung server)."""
+        self.stall_seconds = seconds
+        self._add("stall_mail", count)
 
     def drop_at_mail(self, count: int = 1) -> None:
         """Hang up without a word on the next `count` MAIL commands."""

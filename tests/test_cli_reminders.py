@@ -75,3 +75,11 @@ def test_event_record_refuses_what_is_not_an_event_duty_or_unknown(cli, loaded):
     assert not_event.exit_code != 0 and "after_event" in not_event.stderr
     unknown = cli("event", "record", "demo/9-99")
     assert unknown.exit_code != 0 and "9-99" in unknown.stderr
+
+
+def test_a_bad_smtp_url_is_one_clear_message_not_a_traceback(cli, loaded, monkeypatch):
+    monkeypatch.setenv("DUBAN_SMTP_URL", "http://mail.example.org")
+    result = cli("tick", "--now", "2016-09-30T01:30:00+00:00")
+    assert result.exit_code == 1
+    assert "DUBAN_SMTP_URL" in result.stderr and "smtps://" in result.stderr
+    assert "Traceback" not in result.output + result.stderr

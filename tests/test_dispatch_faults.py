@@ -16,7 +16,6 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
@@ -70,7 +69,7 @@ def start_tick(engine, smtp, tmp_path: Path, now: datetime) -> subprocess.Popen:
 
 
 def finish(proc: subprocess.Popen) -> None:
-    out, err = proc.communicate(timeout=300)
+    _out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err.decode()
 
 
@@ -118,8 +117,8 @@ def test_an_smtp_server_refusing_then_dropping_connections_delays_but_loses_noth
     asyncio.run(dispatcher.channels["email"].close())
     assert sorted(r.rcpt_tos[0] for r in smtp_server.messages) == sorted(f"c{i}@example.org" for i in range(40))
     with Session(engine) as s:
-        failed = s.exec(select(Attempt).where(Attempt.ok == False)).all()  # noqa: E712
-        ok = s.exec(select(func.count()).select_from(Attempt).where(Attempt.ok == True)).one()  # noqa: E712
+        failed = s.exec(select(Attempt).where(Attempt.ok == False)).all()
+        ok = s.exec(select(func.count()).select_from(Attempt).where(Attempt.ok == True)).one()
     assert ok == 40 and len(failed) >= 4 and all(a.error and not a.permanent for a in failed)
 
 

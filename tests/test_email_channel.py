@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler.channels.base import Message, Receipt, TransportError
@@ -181,6 +181,7 @@ def display_name(data: bytes) -> str:
     return str(make_header(decode_header(raw.rsplit(" <", 1)[0])))
 
 
+@settings(deadline=None)  # no timing in tests: a busy machine must not fail it
 @given(subject=words, name=names, text=words, html=st.none() | words)
 def test_any_message_parses_back_exactly_and_within_line_limits(subject: str, name: str, text: str,
                                                                  html: str | None) -> None:
@@ -378,6 +379,20 @@ def test_a_5xx_answer_to_mail_is_permanent(smtp_server: SmtpServer) -> None:
 
     assert error.permanent
     assert "553" in str(error)
+
+
+def test_a_server_that_stops_answering_times_out_and_the_next_send_reconnects(
+        smtp_server: SmtpServer) -> None:
+    smtp_server.stall_at_mail(seconds=120)
+    ch = channel(smtp_server, timeout="1")  # far longer than a send takes, even under load
+
+    error = fails(ch, reminder(n=1))
+    run(send_all(ch, reminder(n=2)))
+
+    assert not error.permanent
+    assert "no answer within 1 s" in str(error) and "超时" in str(error)
+    assert [m.message["X-Duban-Delivery"] for m in smtp_server.messages] == ["2"]
+    assert smtp_server.connections == 2
 
 
 def test_nothing_listening_is_a_temporary_error_that_says_where(smtp_server: SmtpServer) -> None:

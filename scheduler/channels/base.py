@@ -23,6 +23,10 @@ class Message:
     text: str
     html: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # The occurrences shown, in order, as (occurrence id, informational): chat channels add
+    # answer buttons for the ones that are not informational. Email carries signed links instead.
+    buttons: tuple[tuple[int, bool], ...] = ()
+    language: str = "zh"  # the recipient's language, for what the channel adds (button labels)
 
 
 @dataclass(frozen=True)
@@ -46,3 +50,6 @@ class Channel(Protocol):
     limits: Limits
 
     async def send(self, message: Message) -> Receipt: ...
+
+    async def close(self) -> None:
+        """Let go of connections at shutdown; sending again afterwards reconnects."""

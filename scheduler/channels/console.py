@@ -22,3 +22,6 @@ class ConsoleChannel:
         self.stream.write(f"--- [console #{n}] to {message.recipient}: {message.subject}\n{message.text}\n")
         self.stream.flush()
         return Receipt(provider_id=f"console-{n}")
+
+    async def close(self) -> None:
+        self.stream.flush()

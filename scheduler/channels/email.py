@@ -230,11 +230,14 @@ class EmailChannel:
         self._bind_loop()
         async with self._lock:
             smtp, self._smtp = self._smtp, None
-            if smtp is not None and smtp.is_connected:
-                try:
-                    await smtp.quit()
-                except (aiosmtplib.SMTPException, OSError):
-                    smtp.close()
+            if smtp is None or not smtp.is_connected:
+                return
+            sock = smtp.get_transport_info("socket")
+            try:
+                await smtp.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                smtp.close()
+            await _closed(sock)
 
     def _bind_loop(self) -> None:
         """A connection belongs to one event loop: start afresh when called from another one."""
@@ -306,6 +309,15 @@ class EmailChannel:
             raise TransportError(_say(f"邮件服务器 {self.where} 在 {step} 步骤超时或出错：{detail}",
                                       f"The mail server {self.where} timed out or failed at "
                                       f"{step}: {detail}")) from exc
+
+
+async def _closed(sock: object, patience: float = 1.0) -> None:
+    """Wait a moment until the socket is really closed: TLS says goodbye in a few more loop steps,
+    and a caller whose event loop ends first (asyncio.run) would leave the socket open."""
+    for step in range(int(patience * 100) + 5):
+        if sock is None or sock.fileno() == -1:  # type: ignore[attr-defined]
+            return
+        await asyncio.sleep(0 if step < 5 else 0.01)
 
 
 class _Stale(Exception):
