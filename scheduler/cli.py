@@ -357,7 +357,12 @@ def run(only: Annotated[Only | None, typer.Option(help="Run one part alone.")] =
         pass  # fails clearly when the database is down or not migrated
     if only is Only.bot and s.telegram_token is None:
         raise fail("DUBAN_TELEGRAM_TOKEN is not set: the bot has nothing to log in with")
-    asyncio.run(_run_parts(only))
+    from scheduler.service import CannotStart
+
+    try:
+        asyncio.run(_run_parts(only))
+    except CannotStart as exc:
+        raise fail(str(exc)) from None
 
 
 async def _run_parts(only: Only | None) -> None:
@@ -369,6 +374,10 @@ async def _run_parts(only: Only | None) -> None:
     from scheduler.service import Service
 
     s = settings()
+    if only in (None, Only.web):
+        from web.server import listen, serve_web
+
+        sock = listen(s)  # a taken port stops `duban run` before any part has started
     engine, planning, dispatcher = _wired()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -380,9 +389,7 @@ async def _run_parts(only: Only | None) -> None:
                           dispatch_every=timedelta(seconds=s.dispatch_every_seconds))
         parts.append(service.run(stop))
     if only in (None, Only.web):
-        from web.server import serve_web
-
-        parts.append(serve_web(engine, s, stop))
+        parts.append(serve_web(engine, s, stop, sock))
     if only in (None, Only.bot) and s.telegram_token is not None:
         from bot.runner import serve_bot
 

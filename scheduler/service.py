@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
+class CannotStart(Exception):
+    """A part of `duban run` could not start (a port taken, a missing setting): str() says why."""
+
+
 @dataclass(frozen=True)
 class Planning:
     """What the planner needs besides the database: calendars and how far ahead to look."""

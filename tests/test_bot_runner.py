@@ -14,10 +14,10 @@ from collections import Counter
 import httpx
 from fastapi import FastAPI
 
-from bot import webhook
 from bot.runner import serve_bot
 from tests.bot_world import RunningBot, load_world, settings_for
 from tests.telegram_server import SERVER_ERROR
+from web.app import create_app
 
 
 def replies(world, chats) -> Counter:
@@ -71,8 +71,7 @@ def test_webhook_mode_takes_updates_through_the_web_route(engine, tmp_path, tele
     load_world(engine, tmp_path)
     tg = telegram_server
     settings = settings_for(engine, tg, telegram_mode="webhook", telegram_webhook_secret="s3cret-path_42")
-    app = FastAPI()
-    app.include_router(webhook.router(settings))
+    app = create_app(engine, settings)  # the web part mounts the route in webhook mode
     update = {"update_id": 77, "message": {"message_id": 1, "date": 1, "chat": {"id": 8200, "type": "private"},
                                            "from": {"id": 8200, "is_bot": False, "first_name": "访客"},
                                            "text": "/start", "entities": [{"type": "bot_command", "offset": 0,

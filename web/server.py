@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 
 import uvicorn
 from sqlalchemy.engine import Engine
 
+from scheduler.service import CannotStart
 from scheduler.settings import Settings
 from web.app import create_app
 
@@ -22,23 +24,34 @@ class _Server(uvicorn.Server):
         return contextlib.nullcontext()
 
 
-async def serve_web(engine: Engine, settings: Settings, stop: asyncio.Event) -> None:
-    """Listen on DUBAN_WEB_HOST:DUBAN_WEB_PORT; finish requests in hand and return once `stop` is set."""
-    app = create_app(engine, settings)
-    config = uvicorn.Config(app, host=settings.web_host, port=settings.web_port, log_level="warning",
-                            lifespan="off", proxy_headers=True)
+def listen(settings: Settings) -> socket.socket:
+    """Bind before any part starts, and here rather than in uvicorn, which exits the whole process
+    when it cannot."""
+    host, port = settings.web_host, settings.web_port
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise CannotStart(f"web: could not listen on {host}:{port} ({exc.strerror}); "
+                          f"set DUBAN_WEB_PORT or stop what uses it / 端口被占用或无权使用") from None
+    return sock
+
+
+async def serve_web(engine: Engine, settings: Settings, stop: asyncio.Event, sock: socket.socket) -> None:
+    """Serve on `sock` (from `listen`); finish requests in hand and return once `stop` is set."""
+    config = uvicorn.Config(create_app(engine, settings), log_level="warning", lifespan="off",
+                            proxy_headers=True)
     server = _Server(config)
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
     log.warning("web: listening on http://%s:%s (links start with %s)",
                 settings.web_host, settings.web_port, settings.public_url)
     stopping = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    if serving in done:  # uvicorn gave up (e.g. the port is taken): say so and stop the rest
-        stopping.cancel()
-        stop.set()
-        if not server.started:  # uvicorn logged why (e.g. the port is taken); it exits with SystemExit
-            raise SystemExit(f"web: could not listen on {settings.web_host}:{settings.web_port}")
-        serving.result()
-        return
+    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
+    stopping.cancel()
+    stop.set()  # if the server ended on its own, the other parts stop too
     await serving
+    sock.close()
