@@ -155,8 +155,8 @@ def clip(value: object, limit: int) -> str:
 
 def _lang_filter(fn: Callable[[object, str], str]) -> Callable:
     @pass_context
-    def apply(context, value):
-        return fn(value, context.get("lang", "zh"))
+    def apply(context, value, lang: str | None = None):
+        return fn(value, lang or context.get("lang", "zh"))
 
     return apply
 
