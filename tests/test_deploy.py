@@ -21,7 +21,7 @@ def env_name(field: str) -> str:
 
 def example_lines() -> dict[str, str]:
     text = (DEPLOY / "duban.env.example").read_text(encoding="utf-8")
-    return dict(re.findall(r"^# ([A-Z_]+)=(.*)$", text, flags=re.M))
+    return dict(re.findall(r"^# ([A-Z_]+)=(.*)$", text, flags=re.MULTILINE))
 
 
 def test_the_example_settings_file_names_every_setting_and_nothing_else():
@@ -51,8 +51,8 @@ def test_compose_runs_duban_on_postgresql_with_real_settings():
 def test_the_unit_and_the_image_call_real_duban_commands():
     commands = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
     unit = (DEPLOY / "duban.service").read_text(encoding="utf-8")
-    calls = re.findall(r"^Exec\w+=(.*)$", unit, flags=re.M)
+    calls = re.findall(r"^Exec\w+=(.*)$", unit, flags=re.MULTILINE)
     docker = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
-    calls += re.findall(r"(duban [a-z ]+?)(?: &&|\"|$)", docker, flags=re.M)
+    calls += re.findall(r"(duban [a-z ]+?)(?: &&|\"|$)", docker, flags=re.MULTILINE)
     used = {shlex.split(c)[1] for c in calls if "duban" in c}
     assert used == {"db", "run"} and used <= commands
