@@ -8,20 +8,19 @@ checks permission and logs refusals; events through `scheduler.events.record_eve
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from bot.binding import bound_contacts
 from db.models import Contact, Department, Duty, KeyValue, Occurrence, Plan
-from db.queries import NotFound, OccurrenceRow, list_occurrences, today_in
+from db.queries import NotFound, OccurrenceRow, list_occurrences
 from scheduler.answers import Actor, Outcome, answer, may_answer
 from scheduler.events import Recorded, find_duty, record_event
-from scheduler.reminders import Policy, at_local
+from scheduler.snooze import BadDuration, snooze_until  # noqa: F401 (BadDuration: handlers catch it here)
 from scheduler.workdays import WorkdayCalendar
 
 Calendars = Callable[[str], WorkdayCalendar]
@@ -87,7 +86,8 @@ def act(session: Session, chat: Chat, occurrence_id: int, action: str, now: date
         ) -> tuple[Outcome, View]:
     """Answer through the core; raises NotFound, Refused (logged) or ValueError (a clear message)."""
     v = view(session, occurrence_id)
-    until = snooze_until(v, snooze or "1d", now, calendars) if action == "snooze" else None
+    until = (snooze_until(v.plan, v.duty, snooze or "1d", now, calendars(v.plan.workdays))
+             if action == "snooze" else None)
     outcome = answer(session, occurrence_id, action, actor=actor_for(session, chat, v.occ, action),
                      channel="telegram", now=now, origin=f"telegram:{chat.id}", evidence_url=evidence_url,
                      note=note, snooze_until=until)
@@ -102,40 +102,6 @@ def check_may(session: Session, chat: Chat, occurrence_id: int, action: str, now
         answer(session, occurrence_id, action, actor=actor, channel="telegram", now=now,
                origin=f"telegram:{chat.id}")  # raises Refused after logging
     return v
-
-
-class BadDuration(ValueError):
-    """A snooze duration that is none of: tomorrow, Nd, next-week, Nh, a future date."""
-
-
-_WORKDAYS = re.compile(r"(\d{1,2})-?(?:d|wd|天|日|个工作日|working-?days?)")
-_HOURS = re.compile(r"(\d{1,3})-?(?:h|小时|hours?)")
-
-
-def snooze_until(v: View, text: str, now: datetime, calendars: Calendars) -> datetime:
-    """A snooze duration as a time: working days land at the duty's reminder time in the plan's
-    zone; raises BadDuration for anything else."""
-    cal, at = calendars(v.plan.workdays), Policy.from_json(v.duty.remind or v.plan.remind).at
-    today, value = today_in(v.plan.timezone, now), "-".join(text.lower().split())
-    if value in ("tomorrow", "明天"):
-        value = "1d"
-    if m := _WORKDAYS.fullmatch(value):
-        if not 1 <= int(m[1]) <= 60:
-            raise BadDuration(text)
-        return at_local(cal.add_workdays(today, int(m[1])), at, v.tz)
-    if value in ("next-week", "nextweek", "week", "1w", "下周"):
-        return at_local(cal.on_or_after(today + timedelta(days=7 - today.weekday())), at, v.tz)
-    if m := _HOURS.fullmatch(value):
-        if not 1 <= int(m[1]) <= 240:
-            raise BadDuration(text)
-        return now + timedelta(hours=int(m[1]))
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise BadDuration(text) from None
-    if day <= today:
-        raise BadDuration(text)
-    return at_local(day, at, v.tz)
 
 
 def open_tasks(session: Session, chat: int, now: datetime) -> list[OccurrenceRow]:

@@ -443,18 +443,16 @@ def _snooze_until(session: Session, occurrence: int, until: datetime | None, mom
     from zoneinfo import ZoneInfo
 
     from db.models import Duty, Occurrence, Plan
-    from scheduler.reminders import Policy, at_local
+    from scheduler.snooze import snooze_until
 
     occ = session.get(Occurrence, occurrence)
     if occ is None:
         raise queries.NotFound(f"没有这个事项 no occurrence #{occurrence}: see `duban occurrences`")
     duty = session.get(Duty, occ.duty_id)
     plan = session.get(Plan, duty.plan_id)
-    tz = ZoneInfo(plan.timezone)
     if until is not None:
-        return (until if until.tzinfo else until.replace(tzinfo=tz)).astimezone(UTC)
-    day = calendar(plan.workdays).add_workdays(queries.today_in(plan.timezone, moment), 1)
-    return at_local(day, Policy.from_json(duty.remind or plan.remind).at, tz)
+        return (until if until.tzinfo else until.replace(tzinfo=ZoneInfo(plan.timezone))).astimezone(UTC)
+    return snooze_until(plan, duty, "1d", moment, calendar(plan.workdays))
 
 
 event_app = typer.Typer(no_args_is_help=True, help="事件 Events that start a deadline.")
