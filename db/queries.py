@@ -84,3 +84,14 @@ def list_occurrences(session: Session, now: datetime, *, department: Department 
     if overdue:
         rows = [r for r in rows if r.occurrence.due < today_in(r.plan.timezone, now)]
     return rows[:limit] if limit else rows
+
+
+def occurrence_row(session: Session, occurrence_id: int) -> OccurrenceRow:
+    """One occurrence with its duty, plan and department; NotFound when there is none."""
+    row = session.exec(select(Occurrence, Duty, Plan, Department)
+                       .join(Duty, Occurrence.duty_id == Duty.id).join(Plan, Duty.plan_id == Plan.id)
+                       .join(Department, Occurrence.department_id == Department.id)
+                       .where(Occurrence.id == occurrence_id)).first()
+    if row is None:
+        raise NotFound(f"没有这个事项 no occurrence #{occurrence_id}")
+    return OccurrenceRow(*row)

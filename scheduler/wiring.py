@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy.engine import Engine
@@ -46,10 +46,11 @@ def channels(settings: Settings, extra: dict[str, Channel] | None = None) -> dic
     return found
 
 
-def signer(settings: Settings) -> Signer:
+def signer(settings: Settings, now: Callable[[], datetime] | None = None) -> Signer:
+    """The link signer; `now` is the clock links are signed and checked by (the web app's)."""
     secret = (settings.secret_key.get_secret_value() if settings.secret_key
               else load_or_create_secret(settings.secret_file))
-    return Signer(secret, settings.public_url)
+    return Signer(secret, settings.public_url) if now is None else Signer(secret, settings.public_url, now=now)
 
 
 def dispatch_policy(settings: Settings) -> DispatchPolicy:

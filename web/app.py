@@ -30,7 +30,7 @@ def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], dateti
     app.state.engine = engine
     app.state.settings = settings
     app.state.clock = clock
-    app.state.signer = wiring.signer(settings)
+    app.state.signer = wiring.signer(settings, now=clock)
     app.state.calendars = wiring.calendars(settings)
     pages.install(app)
     for router in _routers():
@@ -44,6 +44,6 @@ def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], dateti
 
 def _routers() -> list:
     """Every part's router, in the order their paths should match."""
-    from web import health
+    from web import answer_links, health
 
-    return [health.router]
+    return [health.router, answer_links.router]

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlmodel import Session
 
 from scheduler.links import Signer
@@ -31,3 +32,10 @@ def settings(request: Request) -> Settings:
 
 def signer(request: Request) -> Signer:
     return request.app.state.signer
+
+
+# The same dependencies as annotated types, for routes: `session: SessionDep, now: NowDep`.
+SessionDep = Annotated[Session, Depends(db)]
+NowDep = Annotated[datetime, Depends(clock)]
+SettingsDep = Annotated[Settings, Depends(settings)]
+SignerDep = Annotated[Signer, Depends(signer)]

@@ -1,0 +1,66 @@
+"""A small Duban world for web tests: the demo plan loaded, an app and a signer on a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from db.models import Contact, Department, Duty, Occurrence
+from scheduler.links import Signer
+from scheduler.plan_store import store_plan
+from scheduler.planfile import read_plan
+from scheduler.settings import Settings
+from scheduler.workdays import calendar_for
+from tests.test_planfile import VALID, write
+from web.app import create_app
+
+SECRET = "web-tests-secret-0123456789abcdef"
+PUBLIC = "http://testserver"
+NOW = datetime(2016, 9, 26, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Beijing
+
+
+def load_demo(engine: Engine, tmp_path: Path, text: str = VALID) -> None:
+    """The demo plan (市环保局 with contact 张三, 市教育局, 市政府办公室 coordinating), stored."""
+    data = read_plan(write(tmp_path, text, "demo.yaml"), date(2016, 8, 1))
+    with Session(engine) as session:
+        store_plan(session, data, calendar=calendar_for("CN"), today=date(2016, 8, 1), horizon_days=400)
+        session.commit()
+
+
+def settings(**extra: object) -> Settings:
+    return Settings(secret_key=SECRET, public_url=PUBLIC, **extra)
+
+
+def app_for(engine: Engine, now: datetime | Callable[[], datetime] = NOW, **extra: object) -> FastAPI:
+    clock = now if callable(now) else (lambda: now)
+    return create_app(engine, settings(**extra), clock=clock)
+
+
+def signer(now: datetime = NOW) -> Signer:
+    return Signer(SECRET, PUBLIC, now=lambda: now)
+
+
+def contact(engine: Engine, name: str = "张三") -> Contact:
+    with Session(engine) as session:
+        return session.exec(select(Contact).where(Contact.name == name)).one()
+
+
+def occurrence(engine: Engine, duty_key: str = "2-17", department: str = "epb", due: date | None = None,
+               ) -> Occurrence:
+    """The occurrence of a demo duty for a department (the first, or the one due on `due`)."""
+    with Session(engine) as session:
+        query = (select(Occurrence).join(Duty).join(Department, Occurrence.department_id == Department.id)
+                 .where(Duty.key == duty_key, Department.key == department)
+                 .order_by(Occurrence.due, Occurrence.id))
+        if due is not None:
+            query = query.where(Occurrence.due == due)
+        return session.exec(query).first()
+
+
+def path_of(url: str) -> str:
+    return url.removeprefix(PUBLIC)

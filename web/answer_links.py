@@ -1,0 +1,183 @@
+"""Answer and unsubscribe links from reminder emails: GET shows what the link would do, only
+POST does it (mail scanners open every link), and each answer link works once.
+
+One-time use: the Answer row keeps `link_nonce` (UNIQUE) = action + occurrence + the nonce the
+dispatcher signed (its delivery id). So the three links of one email are each usable once: a
+person can snooze today and mark done from the same email later, but a link used twice (or
+replayed by a scanner) gets a clear page instead of a second answer.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from db.models import Answer, Contact, KeyValue
+from db.queries import NotFound, OccurrenceRow, occurrence_row
+from scheduler.answers import Actor, Refused, answer
+from scheduler.links import AnswerLink, LinkError, Signer
+from scheduler.snooze import CHOICES, BadDuration, snooze_until
+from web.deps import NowDep, SessionDep, SignerDep
+from web.pages import error_page, render
+
+router = APIRouter(include_in_schema=False)
+
+ACTION_NAMES = {"done": "已完成 Done", "snooze": "推迟提醒 Snooze", "help": "需要协助 Ask for help"}
+SNOOZE_NAMES = {"1d": "明天 Tomorrow", "3d": "3个工作日后 In 3 working days", "next-week": "下周 Next week"}
+USED = ("链接已使用", ("这个链接已经用过了；如需再次操作，请打开最新的提醒。"
+        " / This link has already been used: open the latest reminder to answer again."))
+GONE = ("事项不存在", ("这个链接所指的事项已不存在（计划可能已修改）。请联系督办部门。"
+        " / The item this link points to no longer exists (the plan may have changed): ask the coordinator."))
+UNSUBSCRIBED_KEY = "email-unsubscribed:{}"
+
+
+def nonce_key(link: AnswerLink) -> str:
+    return f"{link.action}:{link.occurrence_id}:{link.nonce}"[:100]
+
+
+class _Stop(Exception):
+    """A page that ends the request: the link is bad, used or points at nothing."""
+
+    def __init__(self, status: int, title: str, message: str):
+        super().__init__(message)
+        self.status, self.title, self.message = status, title, message
+
+
+def _open(session: Session, token: str, sign: Signer) -> tuple[AnswerLink, OccurrenceRow, Contact]:
+    """The verified link, what it answers and who for; raises _Stop with the page to show."""
+    try:
+        link = sign.verify_answer(token)
+    except LinkError as exc:
+        raise _Stop(410 if exc.reason == "expired" else 400, "链接无法使用 Link cannot be used", str(exc)) from None
+    if session.exec(select(Answer.id).where(Answer.link_nonce == nonce_key(link))).first() is not None:
+        raise _Stop(410, *USED)
+    contact = session.get(Contact, link.contact_id)
+    try:
+        row = occurrence_row(session, link.occurrence_id)
+    except NotFound:
+        raise _Stop(404, *GONE) from None
+    if contact is None:
+        raise _Stop(404, *GONE)
+    return link, row, contact
+
+
+def _snooze_options(row: OccurrenceRow, now: datetime, request: Request) -> dict[str, datetime]:
+    cal = request.app.state.calendars(row.plan.workdays)
+    return {c: snooze_until(row.plan, row.duty, c, now, cal) for c in CHOICES}
+
+
+def _form(request: Request, link: AnswerLink, row: OccurrenceRow, contact: Contact, now: datetime,
+          status_code: int = 200, problem: str | None = None) -> HTMLResponse:
+    return render(request, "answer.html", status_code=status_code, link=link, row=row, contact=contact,
+                  action_name=ACTION_NAMES[link.action], snooze_names=SNOOZE_NAMES, problem=problem,
+                  options=_local(row, _snooze_options(row, now, request)) if link.action == "snooze" else {})
+
+
+def _local(row: OccurrenceRow, options: dict[str, datetime]) -> dict[str, str]:
+    """The snooze times as the plan's local clock reads them."""
+    tz = ZoneInfo(row.plan.timezone)
+    return {c: when.astimezone(tz).strftime("%Y-%m-%d %H:%M") for c, when in options.items()}
+
+
+@router.get("/a/{token}", response_class=HTMLResponse)
+def show_answer(token: str, request: Request, session: SessionDep, now: NowDep,
+                sign: SignerDep) -> HTMLResponse:
+    try:
+        link, row, contact = _open(session, token, sign)
+    except _Stop as stop:
+        return error_page(request, stop.status, stop.title, stop.message)
+    return _form(request, link, row, contact, now)
+
+
+@router.post("/a/{token}", response_class=HTMLResponse)
+def record_answer(token: str, request: Request, session: SessionDep, now: NowDep, sign: SignerDep,
+                  snooze: Annotated[str, Form()] = "1d", note: Annotated[str, Form()] = "",
+                  evidence_url: Annotated[str, Form()] = "") -> HTMLResponse:
+    try:
+        link, row, contact = _open(session, token, sign)
+    except _Stop as stop:
+        return error_page(request, stop.status, stop.title, stop.message)
+    try:
+        until = None
+        if link.action == "snooze":
+            if snooze not in CHOICES:
+                raise BadDuration(snooze)
+            until = _snooze_options(row, now, request)[snooze]
+        outcome = answer(session, row.occurrence.id, link.action, actor=Actor(contact.name, contact_id=contact.id),
+                         channel="email", now=now, origin=_origin(request),
+                         evidence_url=evidence_url.strip() or None, note=note.strip() or None,
+                         snooze_until=until)
+        outcome.answer.link_nonce = nonce_key(link)
+        session.commit()
+    except Refused as exc:
+        return error_page(request, 403, "无权操作 Not allowed", str(exc))
+    except BadDuration:
+        return _form(request, link, row, contact, now, 400, "请选择推迟时间 / Pick when to be reminded again.")
+    except ValueError as exc:
+        session.rollback()
+        return _form(request, link, row, contact, now, 400, str(exc))
+    except IntegrityError:  # the same link pressed twice at once: the other press recorded it
+        session.rollback()
+        return error_page(request, 410, *USED)
+    return render(request, "answered.html", row=row, link=link, action_name=ACTION_NAMES[link.action],
+                  outcome=outcome)
+
+
+def _origin(request: Request) -> str | None:
+    return f"web:{request.client.host}"[:200] if request.client else None
+
+
+def _contact_for(session: Session, token: str, sign: Signer) -> Contact:
+    try:
+        contact_id = sign.verify_unsubscribe(token)
+    except LinkError as exc:
+        raise _Stop(400, "链接无法使用 Link cannot be used", str(exc)) from None
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise _Stop(404, "联系人不存在 No such contact", "这个退订链接所指的联系人已被删除，不会再收到邮件。"
+                    " / The contact this link was sent to has been removed and gets no more email.")
+    return contact
+
+
+@router.get("/u/{token}", response_class=HTMLResponse)
+def show_unsubscribe(token: str, request: Request, session: SessionDep,
+                     sign: SignerDep) -> HTMLResponse:
+    try:
+        contact = _contact_for(session, token, sign)
+    except _Stop as stop:
+        return error_page(request, stop.status, stop.title, stop.message)
+    return render(request, "unsubscribe.html", contact=contact, done=False)
+
+
+@router.post("/u/{token}", response_class=HTMLResponse)
+def unsubscribe(token: str, request: Request, session: SessionDep, now: NowDep,
+                sign: SignerDep) -> HTMLResponse:
+    """Also the target of mail clients' one-click unsubscribe (RFC 8058 List-Unsubscribe-Post)."""
+    try:
+        contact = _contact_for(session, token, sign)
+    except _Stop as stop:
+        return error_page(request, stop.status, stop.title, stop.message)
+    address = unsubscribe_email(session, contact, now)
+    session.commit()
+    return render(request, "unsubscribe.html", contact=contact, done=True, address=address)
+
+
+def unsubscribe_email(session: Session, contact: Contact, now: datetime) -> str | None:
+    """Stop email to `contact`. Contact has no opt-out column, so the address is cleared (the
+    dispatcher then uses Telegram or nothing) and kept in KeyValue so a coordinator can restore it."""
+    if contact.email is None:
+        kept = session.get(KeyValue, UNSUBSCRIBED_KEY.format(contact.id))
+        return json.loads(kept.value)["email"] if kept else None
+    address = contact.email
+    session.merge(KeyValue(key=UNSUBSCRIBED_KEY.format(contact.id), updated_at=now,
+                           value=json.dumps({"email": address, "at": now.isoformat()})))
+    contact.email = None
+    session.add(contact)
+    return address
