@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from db.engine import session_scope
 from db.models import Delivery, Plan
 from db.queries import today_in
+from scheduler import heartbeat
 from scheduler.dispatcher import Dispatcher, DispatchReport
 from scheduler.plan_store import extend_horizon
 from scheduler.planner import PlannerReport, plan_deliveries
@@ -56,8 +57,11 @@ async def tick(engine: Engine, planning: Planning, dispatcher: Dispatcher,
                now: datetime) -> tuple[PlannerReport, DispatchReport]:
     """Plan and dispatch once as of `now` (cron-style operation, catch-up, tests)."""
     planned = plan_all(engine, planning, now)
+    heartbeat.beat(engine, heartbeat.PLANNED, now)
     try:
-        return planned, await dispatcher.run_once(now)
+        dispatched = await dispatcher.run_once(now)
+        heartbeat.beat(engine, heartbeat.DISPATCHED, now)
+        return planned, dispatched
     finally:
         await dispatcher.close()
 
@@ -80,12 +84,14 @@ class Service:
 
     async def plan(self) -> None:
         report = await asyncio.to_thread(plan_all, self.engine, self.planning, self.clock())
+        heartbeat.beat(self.engine, heartbeat.PLANNED, self.clock())
         log.info("planned: %s", report.as_json())
         await self.dispatch()
 
     async def dispatch(self) -> None:
         async with self._lock:  # the interval and the wake-up job never dispatch at once
             report = await self.dispatcher.run_once(self.clock())
+        heartbeat.beat(self.engine, heartbeat.DISPATCHED, self.clock())
         if report.messages or report.failed or report.retried:
             log.info("dispatched: %s", report.as_json())
         self._wake_at(next_send_at(self.engine))
