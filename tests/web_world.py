@@ -64,3 +64,19 @@ def occurrence(engine: Engine, duty_key: str = "2-17", department: str = "epb", 
 
 def path_of(url: str) -> str:
     return url.removeprefix(PUBLIC)
+
+
+def coordinator_token(engine: Engine, username: str = "office", now: datetime = NOW) -> str:
+    """A coordinator user (as the board would have it) and an API token for it."""
+    from argon2 import PasswordHasher
+
+    from db.models import User
+    from scheduler.api_tokens import issue
+
+    with Session(engine) as session:
+        user = User(username=username, password_hash=PasswordHasher().hash("secret"), display_name="督办科")
+        session.add(user)
+        session.flush()
+        token = issue(session, user, now)
+        session.commit()
+    return token

@@ -44,6 +44,6 @@ def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], dateti
 
 def _routers() -> list:
     """Every part's router, in the order their paths should match."""
-    from web import answer_links, health, metrics
+    from web import answer_links, api, health, metrics, reports
 
-    return [health.router, metrics.router, answer_links.router]
+    return [health.router, metrics.router, answer_links.router, reports.router, api.router]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
@@ -43,4 +44,4 @@ def install(app: FastAPI) -> None:
     async def bad_request(request: Request, exc: RequestValidationError):
         if _wants_html(request):
             return error_page(request, 422, "请求有误 / Bad request", "; ".join(e["msg"] for e in exc.errors()))
-        return JSONResponse({"detail": exc.errors()}, status_code=422)
+        return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)  # ctx holds exceptions

@@ -1,0 +1,26 @@
+"""/reports/{YYYY-MM}.xlsx: the monthly assessment workbook, for coordinators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import Response
+
+from scheduler.report import Month, month_report
+from scheduler.report_xlsx import xlsx_bytes
+from web.api_auth import Coordinator
+from web.deps import NowDep, SessionDep
+
+router = APIRouter(tags=["reports"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/reports/{month}.xlsx", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "The workbook"}})
+def monthly_xlsx(month: str, user: Coordinator, session: SessionDep, now: NowDep) -> Response:
+    try:
+        which = Month.parse(month)
+    except ValueError as exc:
+        raise HTTPException(404, str(exc)) from None
+    body = xlsx_bytes(month_report(session, which, now))
+    return Response(body, media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="duban-{which}.xlsx"'})
