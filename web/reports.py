@@ -15,7 +15,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/reports/{month}.xlsx", response_class=Response,
-            responses={200: {"content": {XLSX: {}}, "description": "The workbook"}})
+            responses={200: {"content": {XLSX: {}}, "description": "The workbook"},
+                       401: {"description": "No or a wrong API token"},
+                       404: {"description": "Not a month (YYYY-MM)"}})
 def monthly_xlsx(month: str, user: Coordinator, session: SessionDep, now: NowDep) -> Response:
     try:
         which = Month.parse(month)
