@@ -69,7 +69,8 @@ def test_snooze_offers_tomorrow_three_working_days_and_next_week_at_the_reminder
     # Monday 2016-09-26; reminders at 09:30 Beijing time; the National Day week is off.
     assert "2016-09-27 09:30" in page.text and "2016-09-29 09:30" in page.text
     assert "2016-10-08 09:30" in page.text  # next week's first working day (a make-up Saturday)
-    client.post(link(world, "snooze"), data={"snooze": "3d"})
+    done = client.post(link(world, "snooze"), data={"snooze": "3d"})
+    assert "提醒已推迟至 2016-09-29 09:30" in done.text
     occ = occurrence(world, due=datetime(2016, 9, 30).date())
     assert occ.snoozed_until.replace(tzinfo=UTC) == datetime(2016, 9, 29, 1, 30, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ replayed by a scanner) gets a clear page instead of a second answer.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -83,7 +83,11 @@ def _form(request: Request, link: AnswerLink, row: OccurrenceRow, contact: Conta
 def _local(row: OccurrenceRow, options: dict[str, datetime]) -> dict[str, str]:
     """The snooze times as the plan's local clock reads them."""
     tz = ZoneInfo(row.plan.timezone)
-    return {c: when.astimezone(tz).strftime("%Y-%m-%d %H:%M") for c, when in options.items()}
+    return {c: _aware(when).astimezone(tz).strftime("%Y-%m-%d %H:%M") for c, when in options.items()}
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 @router.get("/a/{token}", response_class=HTMLResponse)
@@ -126,8 +130,9 @@ def record_answer(token: str, request: Request, session: SessionDep, now: NowDep
     except IntegrityError:  # the same link pressed twice at once: the other press recorded it
         session.rollback()
         return error_page(request, 410, *USED)
+    until = _local(row, {"at": outcome.occurrence.snoozed_until})["at"] if link.action == "snooze" else None
     return render(request, "answered.html", row=row, link=link, action_name=ACTION_NAMES[link.action],
-                  outcome=outcome)
+                  outcome=outcome, snoozed_until=until)
 
 
 def _origin(request: Request) -> str | None:
