@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 from db import migrate
 from db.engine import make_engine
 
-# `smtp_server`: a real aiosmtpd; `telegram_server`: a local Bot API; bot_world: the bot end to end
-pytest_plugins = ["tests.smtp_server", "tests.telegram_server", "tests.bot_world"]
+# `smtp_server`: a real aiosmtpd; `telegram_server`: a local Bot API; bot_world: the bot end to end;
+# `web_server`: Duban's web app on a real uvicorn (tests/web_server.py)
+pytest_plugins = ["tests.smtp_server", "tests.telegram_server", "tests.bot_world", "tests.web_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
