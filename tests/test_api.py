@@ -100,3 +100,16 @@ def test_the_schema_names_the_models(api):
         schema["components"]["schemas"])
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
     assert NOW.year == 2016  # the fixed clock the overdue assertions rely on
+
+
+def test_duban_api_token_issues_a_working_token_and_revoke_ends_it(api, engine, cli):
+    issued = cli("api", "token", "office")
+    assert issued.exit_code == 0, issued.output
+    token = issued.stdout.strip()
+    client = TestClient(api.app, headers={"authorization": f"Bearer {token}"})
+    assert client.get("/api/departments").status_code == 200
+    revoked = cli("api", "revoke", "office")
+    assert revoked.exit_code == 0 and "revoked 2 token(s)" in revoked.stdout  # the fixture's and this one
+    assert client.get("/api/departments").status_code == 401
+    unknown = cli("api", "token", "nobody")
+    assert unknown.exit_code != 0 and "nobody" in unknown.stderr
