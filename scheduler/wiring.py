@@ -46,10 +46,15 @@ def channels(settings: Settings, extra: dict[str, Channel] | None = None) -> dic
     return found
 
 
+def signing_secret(settings: Settings) -> str:
+    """The one secret that signs links and board sessions: DUBAN_SECRET_KEY, else the secret file."""
+    return (settings.secret_key.get_secret_value() if settings.secret_key
+            else load_or_create_secret(settings.secret_file))
+
+
 def signer(settings: Settings, now: Callable[[], datetime] | None = None) -> Signer:
     """The link signer; `now` is the clock links are signed and checked by (the web app's)."""
-    secret = (settings.secret_key.get_secret_value() if settings.secret_key
-              else load_or_create_secret(settings.secret_file))
+    secret = signing_secret(settings)
     return Signer(secret, settings.public_url) if now is None else Signer(secret, settings.public_url, now=now)
 
 

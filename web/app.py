@@ -44,6 +44,7 @@ def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], dateti
 
 def _routers() -> list:
     """Every part's router, in the order their paths should match."""
-    from web import answer_links, api, health, metrics, reports
+    from web import answer_links, api, auth, board, health, metrics, reports
 
-    return [health.router, metrics.router, answer_links.router, reports.router, api.router]
+    return [health.router, metrics.router, answer_links.router, reports.router, api.router, auth.router,
+            board.router]

@@ -1,0 +1,56 @@
+"""The board's test world: the demo plan (plus an event duty), a coordinator, a logged-in client."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from scheduler.users import add_user
+from tests.test_planfile import VALID
+from tests.web_world import NOW, app_for, load_demo
+
+USER, PASSWORD = "office", "correct horse battery"
+EVENT_DUTY = """
+  - id: "3-1"
+    title: 政策解读
+    lead: [epb]
+    schedule: {after_event: 文件公开, within: 3 workdays}
+"""
+XSS = "<script>alert(1)</script>"
+
+
+def load(engine: Engine, tmp_path: Path, *, title: str | None = None) -> None:
+    """The demo plan with an event-triggered duty; `title` replaces the title of duty 2-17."""
+    text = VALID + EVENT_DUTY
+    if title is not None:
+        text = text.replace("title: 饮用水水质信息公开", f"title: {title!r}")
+    load_demo(engine, tmp_path, text)
+    with Session(engine) as session:
+        add_user(session, USER, PASSWORD, "督办科")
+        session.commit()
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def client(engine: Engine, now: datetime = NOW) -> TestClient:
+    return TestClient(app_for(engine, now), follow_redirects=False)
+
+
+def log_in(c: TestClient, username: str = USER, password: str = PASSWORD):
+    form = c.get("/login")
+    return c.post("/login", data={"username": username, "password": password, "csrf": csrf_of(form.text),
+                                  "next": "/board"})
+
+
+def logged_in(engine: Engine, now: datetime = NOW) -> tuple[TestClient, str]:
+    """A client with a coordinator's session, and that session's CSRF token."""
+    c = client(engine, now)
+    assert log_in(c).status_code == 303
+    return c, csrf_of(c.get("/board").text)

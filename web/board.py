@@ -1,0 +1,113 @@
+"""The coordinator's board: overview, one occurrence with its history, answering on behalf of a
+department, recording an event. Thin routes: the numbers come from scheduler.board, answers from
+scheduler.answers, events from scheduler.events. Every page needs a logged-in coordinator;
+every POST needs the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import select
+
+from db.models import Duty, Plan, User
+from db.queries import NotFound
+from scheduler import board as numbers
+from scheduler.answers import Actor, Refused, answer
+from scheduler.events import record_event
+from scheduler.report import OUTCOME_NAMES
+from web.auth import Visitor, csrf_ok, page, refuse_csrf, to_login
+from web.charts import completion_bars, due_heatmap
+from web.deps import NowDep, SessionDep
+from web.pages import error_page
+
+router = APIRouter(include_in_schema=False)
+
+ACTIONS = {"done": "已完成 Done", "waive": "免办 Waive", "reopen": "重新打开 Reopen"}
+NOT_FOUND = ("事项不存在 Not found", ("没有这个事项，可能计划已修改。 / There is no such occurrence: "
+             "the plan may have changed. 返回看板 Back to the board: /board"))
+
+
+def _actor(user: User) -> Actor:
+    return Actor(name=f"{user.display_name or user.username} ({user.username}, board)", coordinator=True)
+
+
+@router.get("/")
+def home(v: Visitor) -> Response:
+    return RedirectResponse("/board" if v.user else "/login", status_code=303)
+
+
+@router.get("/board")
+def board_page(request: Request, v: Visitor, session: SessionDep, now: NowDep) -> Response:
+    if v.user is None:
+        return to_login(request)
+    b = numbers.board(session, now)
+    return page(request, "board.html", user=v.user, b=b, bars=completion_bars(b.departments),
+                heat=due_heatmap(b.today.year, b.due_per_day), event_duties=_event_duties(session))
+
+
+@router.get("/occurrences/{occurrence_id}")
+def occurrence_page(request: Request, occurrence_id: int, v: Visitor, session: SessionDep,
+                    now: NowDep) -> Response:
+    if v.user is None:
+        return to_login(request)
+    try:
+        h = numbers.history(session, occurrence_id, now)
+    except NotFound:
+        return error_page(request, 404, *NOT_FOUND)
+    return page(request, "occurrence.html", user=v.user, h=h, actions=ACTIONS,
+                outcome=OUTCOME_NAMES[h.outcome], tz=ZoneInfo(h.row.plan.timezone))
+
+
+@router.post("/occurrences/{occurrence_id}/answer")
+def answer_on_behalf(request: Request, occurrence_id: int, v: Visitor, session: SessionDep, now: NowDep,
+                     action: Annotated[str, Form()] = "", note: Annotated[str, Form(max_length=2000)] = "",
+                     csrf: Annotated[str, Form()] = "") -> Response:
+    if not csrf_ok(v, csrf):
+        return refuse_csrf(request)
+    if v.user is None:
+        return to_login(request)
+    if action not in ACTIONS:
+        return error_page(request, 400, "无效操作 Invalid action",
+                          f"请选择：{'、'.join(ACTIONS.values())} / Choose one of the listed actions.")
+    try:
+        answer(session, occurrence_id, action, actor=_actor(v.user), channel="web", now=now,
+               origin=request.client.host if request.client else None, note=note.strip() or None)
+    except NotFound:
+        return error_page(request, 404, *NOT_FOUND)
+    except (Refused, ValueError) as exc:
+        return error_page(request, 400, "未能记录 Not recorded", str(exc))
+    session.commit()
+    return RedirectResponse(f"/occurrences/{occurrence_id}", status_code=303)
+
+
+def _event_duties(session) -> list[tuple[str, str, list[str]]]:
+    """(PLAN/KEY, title, lead department keys) of every duty that starts from an event."""
+    rows = session.exec(select(Duty, Plan).join(Plan, Duty.plan_id == Plan.id)
+                        .where(Duty.active).order_by(Plan.key, Duty.position)).all()
+    return [(f"{plan.key}/{duty.key}", duty.title, duty.lead) for duty, plan in rows
+            if duty.schedule.get("after_event")]
+
+
+@router.post("/events")
+def event_form(request: Request, v: Visitor, session: SessionDep, now: NowDep,
+               duty: Annotated[str, Form()] = "", department: Annotated[str, Form()] = "",
+               happened_at: Annotated[str, Form()] = "", note: Annotated[str, Form(max_length=2000)] = "",
+               csrf: Annotated[str, Form()] = "") -> Response:
+    if not csrf_ok(v, csrf):
+        return refuse_csrf(request)
+    if v.user is None:
+        return to_login(request)
+    try:
+        moment = datetime.fromisoformat(happened_at) if happened_at.strip() else now
+        rec = record_event(session, duty, department=department.strip() or None, happened_at=moment,
+                           note=note.strip() or None, recorded_by=_actor(v.user).name,
+                           calendar_of=request.app.state.calendars)
+    except (NotFound, ValueError) as exc:
+        return error_page(request, 400, "未能记录事件 Event not recorded", str(exc))
+    session.commit()
+    return RedirectResponse(f"/occurrences/{rec.occurrence.id}", status_code=303)
