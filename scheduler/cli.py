@@ -492,6 +492,6 @@ def main() -> None:
 
 # bot/ and web/ add their own commands (invites, feeds, users, reports): each module has register(app).
 # Registered last, so those modules may import this one's helpers.
-PART_COMMANDS: list[str] = ["bot.cli", "scheduler.report_cli", "web.api_cli", "web.users_cli"]
+PART_COMMANDS: list[str] = ["bot.cli", "scheduler.report_cli", "web.api_cli", "web.feed_cli", "web.users_cli"]
 for _name in PART_COMMANDS:
     importlib.import_module(_name).register(app)

@@ -23,6 +23,7 @@ from db import outbox
 from db.models import Attempt, Contact, Delivery, Department, Duty, Occurrence, Plan, utcnow
 from db.queries import today_in
 from scheduler.channels.base import Channel, Message, TransportError
+from scheduler.feed_tokens import contact_feed_url
 from scheduler.items import NO_LINKS, item_of
 from scheduler.links import Signer
 from scheduler.render import Context, Item, Links, Renderer
@@ -185,7 +186,8 @@ class Dispatcher:
         return Context(contact_name=contact.name, language=contact.language, items=items,
                        coordinator=session.get(Department, coordinator).name if coordinator else None,
                        public_url=self.signer.public_url, unsubscribe_url=self.signer.unsubscribe_url(contact.id),
-                       summary=summary, note=note)
+                       summary=summary, note=note,
+                       feed_url=contact_feed_url(session, contact, now=now, signer=self.signer, issue=False))
 
     def _message(self, session: Session, channel: str, group: list[_Row], now: datetime) -> Message:
         contact = group[0].contact

@@ -7,6 +7,9 @@ because an old email must always be able to stop the mail.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -86,6 +89,12 @@ class Signer:
         self._answers = URLSafeTimedSerializer(secret, salt="answer", signer=_ClockedSigner,
                                                signer_kwargs={"now": now})
         self._unsubscribes = URLSafeSerializer(secret, salt="unsubscribe")
+        self._feed_key = hmac.new(secret.encode(), b"duban-feed-key", hashlib.sha256).digest()
+
+    def feed_token(self, row_id: int) -> str:
+        """The secret of feed token row `row_id`: derived, so it can be shown again but never stored."""
+        mac = hmac.new(self._feed_key, f"feed:{row_id}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
     def answer_url(self, occurrence_id: int, action: str, contact_id: int, nonce: str) -> str:
         if action not in _CODES:

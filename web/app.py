@@ -45,6 +45,7 @@ def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], dateti
 def _routers() -> list:
     """Every part's router, in the order their paths should match."""
     from web import answer_links, api, auth, board, health, metrics, reports
+    from web import feeds as feed_routes
 
-    return [health.router, metrics.router, answer_links.router, reports.router, api.router, auth.router,
-            board.router]
+    return [health.router, metrics.router, answer_links.router, reports.router, api.router,
+            feed_routes.router, auth.router, board.router]

@@ -1,0 +1,122 @@
+"""Feed tokens: the revocable secrets in iCal feed URLs (/feeds/{token}.ics).
+
+A token is never stored: it is derived from the secret key and its row's id (`Signer.feed_token`),
+and only its SHA-256 is kept. So `duban feed url` shows the same URL again until the row is
+revoked, a stolen database reveals no URL, and revoking makes the next `feed url` derive a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from sqlmodel import Session, select
+
+from db.models import Contact, Department, FeedToken
+from db.queries import NotFound, find_department
+from scheduler.links import Signer
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a feed shows: one department, one contact, or everything (the coordinator's)."""
+
+    kind: str  # department | contact | all
+    department_id: int | None = None
+    contact_id: int | None = None
+    label: str = "all"
+
+
+def hash_of(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def scope_of(session: Session, ref: str) -> Scope:
+    """`all`, a department (key, name or alias) or a contact's name; NotFound with a zh/en message."""
+    if ref == "all":
+        return Scope("all")
+    try:
+        dept = find_department(session, ref)
+        return Scope("department", department_id=dept.id, label=dept.name)
+    except NotFound:
+        pass
+    people = list(session.exec(select(Contact).where(Contact.name == ref)))
+    if len(people) > 1:
+        raise NotFound(f"有多个联系人叫「{ref}」，请改用部门 / several contacts are named {ref!r}: use the department")
+    if not people:
+        raise NotFound(f"找不到部门或联系人「{ref}」/ no department or contact named {ref!r}")
+    return Scope("contact", department_id=people[0].department_id, contact_id=people[0].id, label=ref)
+
+
+def _matching(scope: Scope):
+    return select(FeedToken).where(FeedToken.scope == scope.kind, FeedToken.revoked_at == None,
+                                   FeedToken.department_id == (scope.department_id if scope.kind == "department"
+                                                               else None),
+                                   FeedToken.contact_id == scope.contact_id)
+
+
+def ensure(session: Session, scope: Scope, signer: Signer, now: datetime) -> str:
+    """The scope's active token (the oldest one, if a race made two), issued when there is none."""
+    row = session.exec(_matching(scope).order_by(FeedToken.id)).first()
+    if row is None:
+        row = FeedToken(token_hash=secrets.token_hex(32), scope=scope.kind, created_at=now,
+                        department_id=scope.department_id if scope.kind == "department" else None,
+                        contact_id=scope.contact_id)
+        session.add(row)
+        session.flush()  # the id is the token's seed
+        row.token_hash = hash_of(signer.feed_token(row.id))
+        session.flush()
+    return signer.feed_token(row.id)
+
+
+def existing(session: Session, scope: Scope, signer: Signer) -> str | None:
+    row = session.exec(_matching(scope).order_by(FeedToken.id)).first()
+    return signer.feed_token(row.id) if row else None
+
+
+def revoke(session: Session, scope: Scope, now: datetime) -> int:
+    rows = list(session.exec(_matching(scope)))
+    for row in rows:
+        row.revoked_at = now
+    session.flush()
+    return len(rows)
+
+
+def find(session: Session, token: str) -> FeedToken | None:
+    """The active token row for a URL's token; None for unknown or revoked ones (no hint which)."""
+    if not 20 <= len(token) <= 100:
+        return None
+    return session.exec(select(FeedToken).where(FeedToken.token_hash == hash_of(token),
+                                                FeedToken.revoked_at == None)).first()
+
+
+def scope_of_row(row: FeedToken) -> Scope:
+    return Scope(row.scope, department_id=row.department_id, contact_id=row.contact_id)
+
+
+@dataclass(frozen=True)
+class FeedUrls:
+    https: str
+    webcal: str
+    google: str
+
+
+def urls(public_url: str, token: str) -> FeedUrls:
+    https = f"{public_url.rstrip('/')}/feeds/{token}.ics"
+    webcal = "webcal://" + https.split("://", 1)[1]
+    return FeedUrls(https, webcal, "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=":/"))
+
+
+def contact_feed_url(session: Session, contact: Contact, *, now: datetime, signer: Signer,
+                     issue: bool = True) -> str | None:
+    """A contact's personal feed URL, issuing the token on first use (or only an existing one)."""
+    scope = Scope("contact", department_id=contact.department_id, contact_id=contact.id, label=contact.name)
+    token = ensure(session, scope, signer, now) if issue else existing(session, scope, signer)
+    return urls(signer.public_url, token).https if token else None
+
+
+def department_of(session: Session, scope: Scope) -> Department | None:
+    return session.get(Department, scope.department_id) if scope.department_id else None

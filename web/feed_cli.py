@@ -1,0 +1,56 @@
+"""`duban feed url|revoke|export DEPARTMENT|CONTACT|all`: the iCal feed links and their bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scheduler import feed_tokens, feeds
+
+Target = Annotated[str, typer.Argument(help="部门（编号/名称）、联系人姓名或 all / department, contact or all.")]
+
+
+def register(app: typer.Typer) -> None:
+    from db.queries import NotFound
+    from scheduler import wiring
+    from scheduler.cli import database, fail, now, out, settings
+
+    feed_app = typer.Typer(no_args_is_help=True, help="日历订阅 iCal feeds (/feeds/TOKEN.ics).")
+    app.add_typer(feed_app, name="feed")
+
+    def scope(session, target: str) -> feed_tokens.Scope:
+        try:
+            return feed_tokens.scope_of(session, target)
+        except NotFound as exc:
+            raise fail(str(exc)) from None
+
+    @feed_app.command("url")
+    def url(target: Target) -> None:
+        """Show the feed's URL (the same one until revoked): https, webcal:// and Google Calendar."""
+        with database() as session:
+            token = feed_tokens.ensure(session, scope(session, target), wiring.signer(settings()), now())
+            session.commit()
+        links = feed_tokens.urls(settings().public_url, token)
+        out.print(f"{links.https}\n{links.webcal}\n{links.google}", highlight=False, soft_wrap=True)
+
+    @feed_app.command("revoke")
+    def revoke(target: Target) -> None:
+        """Revoke the feed's URL: it answers 404 from now on; `feed url` then gives a new one."""
+        with database() as session:
+            n = feed_tokens.revoke(session, scope(session, target), now())
+            session.commit()
+        out.print(f"已吊销 {n} 个日历链接 / revoked {n} feed URL(s) for {target}", highlight=False)
+
+    @feed_app.command("export")
+    def export(target: Target,
+               output: Annotated[Path | None, typer.Option("-o", "--output", help="File (default stdout).")] = None,
+               ) -> None:
+        """Write the feed: the same bytes its URL serves."""
+        with database() as session:
+            body = feeds.feed_bytes(session, scope(session, target), public_url=settings().public_url)
+        if output is None:
+            typer.get_binary_stream("stdout").write(body)
+        else:
+            output.write_bytes(body)

@@ -1,0 +1,57 @@
+"""GET /feeds/{token}.ics: a feed for calendar apps, with ETag / Last-Modified and cheap 304s.
+
+The ETag comes from one aggregate query (`feeds.fingerprint`), so a client polling an unchanged
+feed costs a token lookup and that query, never a render. Unknown and revoked tokens get the same
+plain 404, so a URL gives no hint whether it ever worked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from email.utils import format_datetime, parsedate_to_datetime
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from scheduler import feed_tokens, feeds
+from web.deps import SessionDep, SettingsDep
+
+router = APIRouter(tags=["feeds"])
+ICS = "text/calendar; charset=utf-8"
+FORMAT = "1"  # bump when the rendering changes, so clients drop cached copies
+
+
+def etag_of(print_: tuple, public_url: str) -> str:
+    return '"' + hashlib.sha256(repr((FORMAT, public_url, print_)).encode()).hexdigest()[:32] + '"'
+
+
+def _fresh(request: Request, etag: str, modified) -> bool:
+    """True when the client's copy is current (If-None-Match wins over If-Modified-Since)."""
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        return etag in [t.strip().removeprefix("W/") for t in match.split(",")] or match.strip() == "*"
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            return modified.replace(microsecond=0) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+@router.get("/feeds/{token}.ics", response_class=Response,
+            responses={200: {"content": {"text/calendar": {}}, "description": "The iCal feed"},
+                       304: {"description": "Not modified"}, 404: {"description": "No such feed"}})
+def feed(token: str, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    row = feed_tokens.find(session, token)
+    if row is None:
+        raise HTTPException(404, "找不到该日历 / No such calendar")
+    scope = feed_tokens.scope_of_row(row)
+    print_ = feeds.fingerprint(session, scope)
+    etag, modified = etag_of(print_, settings.public_url), feeds.last_modified(print_)
+    headers = {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True),
+               "Cache-Control": "private, max-age=300"}
+    if _fresh(request, etag, modified):
+        return Response(status_code=304, headers=headers)
+    body = feeds.feed_bytes(session, scope, public_url=settings.public_url)
+    return Response(body, media_type=ICS, headers=headers)
