@@ -1,6 +1,8 @@
-"""`duban users add|list|passwd|disable`: the coordinators who log in to the board (/board)."""
+"""`duban users add|list|passwd|disable`: the coordinators who log in to the board (/board).
 
-from __future__ import annotations
+No `from __future__ import annotations` here: Typer reads the annotations of the commands
+defined inside register(), whose types (JsonOpt) are local names there.
+"""
 
 import sys
 from typing import Annotated
