@@ -178,3 +178,16 @@ def test_a_script_in_a_duty_title_is_escaped_everywhere(engine, tmp_path):
     pages = [c.get("/board").text, c.get(f"/occurrences/{occ.id}").text]
     for html in pages:
         assert XSS not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_typed_text_is_escaped_too(engine, tmp_path):
+    """What people type comes back escaped: the username on the login form, a note in the history."""
+    load(engine, tmp_path)
+    c = client(engine)
+    r = log_in(c, username='"><script>alert(2)</script>', password="nope")
+    assert "<script>alert(2)" not in r.text and "&lt;script&gt;alert(2)" in r.text
+    c, csrf = logged_in(engine)
+    occ = occurrence(engine)
+    c.post(f"/occurrences/{occ.id}/answer", data={"action": "done", "note": XSS, "csrf": csrf})
+    detail = c.get(f"/occurrences/{occ.id}").text
+    assert XSS not in detail and "&lt;script&gt;alert(1)&lt;/script&gt;" in detail
