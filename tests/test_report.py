@@ -110,3 +110,20 @@ def test_text_that_looks_like_a_formula_stays_text(september):
     detail = load_workbook(BytesIO(data)).worksheets[1]
     cell = next(c for row in detail.iter_rows(min_row=2) for c in row if c.value == occ.note)
     assert cell.data_type == "s"
+
+
+def test_a_logged_in_coordinator_downloads_it_from_the_board_and_a_browser_is_sent_to_log_in(september):
+    from scheduler.users import add_user
+    from tests.board_world import PASSWORD, USER, client, log_in
+
+    stranger = client(september, AFTER)
+    r = stranger.get("/reports/2016-09.xlsx", headers={"accept": "text/html"})
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/reports/2016-09.xlsx"
+    with Session(september) as session:
+        add_user(session, USER, PASSWORD, "督办科")
+        session.commit()
+    c = client(september, AFTER)
+    assert log_in(c).status_code == 303
+    page = c.get("/reports/2016-09.xlsx")
+    assert page.status_code == 200
+    check_workbook(page.content)

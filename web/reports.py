@@ -1,13 +1,14 @@
-"""/reports/{YYYY-MM}.xlsx: the monthly assessment workbook, for coordinators."""
+"""/reports/{YYYY-MM}.xlsx: the monthly assessment workbook, for coordinators (API token or board login)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from scheduler.report import Month, month_report
 from scheduler.report_xlsx import xlsx_bytes
-from web.api_auth import Coordinator
+from web.api_auth import UNAUTHORIZED, Reader
+from web.auth import to_login
 from web.deps import NowDep, SessionDep
 
 router = APIRouter(tags=["reports"])
@@ -18,7 +19,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             responses={200: {"content": {XLSX: {}}, "description": "The workbook"},
                        401: {"description": "No or a wrong API token"},
                        404: {"description": "Not a month (YYYY-MM)"}})
-def monthly_xlsx(month: str, user: Coordinator, session: SessionDep, now: NowDep) -> Response:
+def monthly_xlsx(month: str, request: Request, user: Reader, session: SessionDep, now: NowDep) -> Response:
+    if user is None:
+        if "text/html" in request.headers.get("accept", ""):
+            return to_login(request)  # a browser: log in to the board, then back here
+        raise HTTPException(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
     try:
         which = Month.parse(month)
     except ValueError as exc:
