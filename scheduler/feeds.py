@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 from icalendar import Alarm, Calendar, Event, vDuration, vRecur
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from db.models import Contact, Department, Duty, Occurrence, Plan
@@ -69,13 +69,15 @@ def _occurrences(session: Session, scope: Scope):
 
 def fingerprint(session: Session, scope: Scope) -> tuple:
     """What changes whenever the feed's bytes would: one aggregate query, no rendering."""
-    occ = _occurrences(session, scope).subquery()
-    closed = [func.coalesce(func.sum(case((occ.c.status == s, occ.c.id), else_=0)), 0) for s in CLOSED]
-    count, changed, done_at, *ids = session.execute(
-        select(func.count(), func.max(occ.c.updated_at), func.max(occ.c.done_at), *closed)).one()
+    occ = Occurrence  # no join to Duty: a duty switched off comes with a plan load (loaded_at moves)
+    query = select(func.count(), func.max(occ.updated_at), func.max(occ.done_at), func.count(occ.done_at),
+                   func.count(occ.done_by), func.count(occ.evidence_url))
+    if scope.kind != "all":
+        query = query.where(occ.department_id == _department_id(session, scope))
+    count, changed, done_at, *closed = session.execute(query).one()
     loaded, plans = session.execute(select(func.max(Plan.loaded_at), func.count(Plan.id))).one()
     return (scope.kind, scope.department_id, scope.contact_id, count, _iso(changed), _iso(loaded), _iso(done_at),
-            plans, *map(int, ids))
+            plans, *closed)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -137,8 +139,10 @@ def recurrence(s: Schedule, dates: list[date]) -> tuple[dict | None, list[date],
     got = _expand(rule, dates[0]) if rule else {dates[0]}
     if dates[0] not in got:  # DTSTART must be the rule's first instance, or clients disagree
         rule, got = None, {dates[0]}
-    if rule is None:  # RDATE repeats DTSTART: some clients (python `ical`) skip it otherwise
-        return None, (sorted(wanted) if len(wanted) > 1 else []), []
+    if rule is None and len(dates) > 1:
+        # DTSTART alone as the rule, the rest as RDATE: without an RRULE python `ical` drops
+        # DTSTART, and repeating it in RDATE makes libical show it twice.
+        rule, got = {"FREQ": "YEARLY", "COUNT": 1}, {dates[0]}
     return rule, sorted(wanted - got), sorted(got - wanted)
 
 
@@ -223,10 +227,10 @@ def _series(rows: list[Row], data: FeedData, public_url: str) -> list[Event]:
     master = _event(first, uid, _summary(first, data), public_url, rows, instance=False)
     if rule:
         master.add("rrule", rule)
-    if rdates:
-        master.add("rdate", rdates)
-    if exdates:
-        master.add("exdate", exdates)
+    for day in rdates:  # one per line: libical reads only the first of a list of dates
+        master.add("rdate", day)
+    for day in exdates:
+        master.add("exdate", day)
     found = [master]
     for r in rows:
         if r.occ.status in CLOSED:
@@ -241,7 +245,6 @@ def render(data: FeedData, *, public_url: str) -> bytes:
     cal.add("prodid", "-//Duban 督办//feeds//ZH")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
     cal.add("name", data.name)
     cal.add("x-wr-calname", data.name)
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
@@ -262,6 +265,8 @@ def render(data: FeedData, *, public_url: str) -> bytes:
     for ev in events:
         cal.add_component(ev)
     cal.add_missing_timezones()
+    for tz in cal.walk("VTIMEZONE"):
+        tz.pop("COMMENT", None)  # icalendar's note on its range; libical's restriction check rejects it
     return cal.to_ical()
 
 

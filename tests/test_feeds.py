@@ -3,8 +3,12 @@ and 304s, revocation and scope; `duban feed export` gives the URL's bytes. Both 
 
 from __future__ import annotations
 
+import json
+import subprocess
+import tempfile
 from collections import defaultdict
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import icalendar
 import pytest
@@ -120,7 +124,20 @@ def by_ical(body: bytes) -> dict[str, set[date]]:
     return dict(found)
 
 
-@pytest.mark.parametrize("parse", [by_icalendar, by_vobject, by_ical])
+def by_libical(body: bytes) -> dict[str, set[date]]:
+    """libical 3 (Debian's gir1.2-ical-3.0, run by the system python3): RFC checks, then expansion."""
+    with tempfile.NamedTemporaryFile(suffix=".ics") as f:
+        f.write(body)
+        f.flush()
+        out = subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("libical_expand.py")), f.name],
+                             capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    assert result["errors"] == 0 and result["restrictions_ok"]
+    assert all(len(days) == len(set(days)) for days in result["uids"].values())  # no instance twice
+    return {uid: {date.fromisoformat(d) for d in days} for uid, days in result["uids"].items()}
+
+
+@pytest.mark.parametrize("parse", [by_icalendar, by_vobject, by_ical, by_libical])
 @pytest.mark.parametrize("ref", ["epb", "all"])
 def test_strict_parsers_expand_the_feed_to_exactly_the_planners_occurrences(world, parse, ref):
     wanted = planned(world, None if ref == "all" else ref)
@@ -133,14 +150,15 @@ def test_working_day_shifts_and_clamped_days_become_rdate_and_exdate(world):
     series = {str(e["uid"]): e for e in cal.walk("VEVENT") if "recurrence-id" not in e}
     daily = series["daily@demo+epb"]
     assert daily["rrule"]["FREQ"] == ["WEEKLY"]
-    excluded = {d.dt for d in daily["exdate"].dts} if not isinstance(daily["exdate"], list) else {
-        d.dt for x in daily["exdate"] for d in x.dts}
-    assert date(2016, 10, 3) in excluded  # 国庆 holiday: a weekday the rule has but the planner not
-    added = {d.dt for d in daily["rdate"].dts} if not isinstance(daily["rdate"], list) else {
-        d.dt for x in daily["rdate"] for d in x.dts}
-    assert date(2016, 10, 8) in added  # a Saturday made a working day
-    m31 = series["m31@demo+epb"]
-    assert date(2016, 9, 30) in {d.dt for d in m31["rdate"].dts}
+    assert date(2016, 10, 3) in days(daily["exdate"])  # 国庆 holiday: a weekday the rule has, the planner not
+    assert date(2016, 10, 8) in days(daily["rdate"])  # a Saturday made a working day
+    assert date(2016, 9, 30) in days(series["m31@demo+epb"]["rdate"])  # day 31 clamped to the 30th
+    plus = series["plus@demo+epb"]  # +10 workdays: no rule fits, DTSTART alone and RDATEs
+    assert plus["rrule"]["COUNT"] == [1] and date(2017, 1, 16) in days(plus["rdate"])
+
+
+def days(prop) -> set[date]:
+    return {d.dt for p in (prop if isinstance(prop, list) else [prop]) for d in p.dts}
 
 
 def test_one_override_per_answered_occurrence_marked_done_with_who_and_when(world):
@@ -156,7 +174,7 @@ def test_one_override_per_answered_occurrence_marked_done_with_who_and_when(worl
     assert str(override["summary"]) == "✅ 月末报送（张三 2016-10-28 11:00）"
     [instance] = [e for e in recurring_ical_events.of(cal).at(date(2016, 10, 31)) if str(e["uid"]) == "m31@demo+epb"]
     assert str(instance["summary"]).startswith("✅")
-    assert by_ical(body) == by_icalendar(body) == planned(world)
+    assert by_ical(body) == by_icalendar(body) == by_libical(body) == planned(world)
 
 
 def test_feed_carries_names_refresh_timezones_alarms_and_links(world):
