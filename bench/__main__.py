@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["occurrences", "planning", "dispatch", "email", "telegram", "metrics", "feeds"]
+BENCHMARKS = ["occurrences", "planning", "dispatch", "email", "telegram", "metrics", "feeds", "board"]
 
 
 def main(names: list[str]) -> None:

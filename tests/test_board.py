@@ -45,11 +45,12 @@ def test_overdue_upcoming_and_heatmap(engine, tmp_path):
     load(engine, tmp_path)
     with Session(engine) as session:
         b = board(session, NOW)
-    days = [(late.row.duty.key, late.row.department.key, late.days_overdue) for late in b.overdue]
-    assert days == [("1-1", "edu", 60), ("1-1", "epb", 60), ("2-17", "epb", 57),
-                    ("1-1", "edu", 29), ("1-1", "epb", 29)]  # most overdue first
-    upcoming = sorted((r.occurrence.due, r.department.key) for r in b.upcoming)
-    assert upcoming[0] == (date(2016, 9, 28), "edu") and upcoming[-1][0] == date(2016, 9, 30)
+    days = [(late.duty_key, late.department, late.days_overdue) for late in b.overdue]
+    assert days == [("1-1", "市教育局", 60), ("1-1", "市环保局", 60), ("2-17", "市环保局", 57),
+                    ("1-1", "市教育局", 29), ("1-1", "市环保局", 29)]  # most overdue first
+    upcoming = [(r.due, r.department) for r in b.upcoming]
+    assert upcoming == sorted(upcoming, key=lambda u: u[0]) and len(upcoming) == 4
+    assert upcoming[0][0] == date(2016, 9, 28) and upcoming[-1][0] == date(2016, 9, 30)
     assert all(NOW.date() <= due <= NOW.date() + timedelta(days=14) for due, _ in upcoming)
     assert b.due_per_day[date(2016, 9, 28)] == 2 and date(2016, 1, 1) not in b.due_per_day
     assert sum(b.due_per_day.values()) >= len(b.overdue) + len(upcoming)
