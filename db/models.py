@@ -84,6 +84,7 @@ class Occurrence(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("duty_id", "department_id", "kind", "period", name="uq_occurrence"),
+        Index("ix_occurrence_feed", "department_id", "updated_at", "done_at"),  # feed ETags (0002)
     )
 
     id: int | None = Field(default=None, primary_key=True)
