@@ -60,6 +60,17 @@ def test_wrong_password_and_open_redirects(engine, tmp_path):
     assert r.headers["location"] == "/board"
 
 
+def test_sessions_expire_after_12_hours(engine, tmp_path):
+    load(engine, tmp_path)
+    c, _ = logged_in(engine)
+    later = client(engine, NOW + timedelta(hours=11, minutes=59))
+    later.cookies = c.cookies
+    assert later.get("/board").status_code == 200
+    expired = client(engine, NOW + timedelta(hours=12, minutes=1))
+    expired.cookies = c.cookies
+    assert expired.get("/board").headers["location"] == "/login?next=/board"
+
+
 def test_tampered_cookie_is_a_stranger(engine, tmp_path):
     load(engine, tmp_path)
     c, _ = logged_in(engine)

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import Session
 
 from db.models import KeyValue, User
@@ -46,41 +46,47 @@ class Visit:
     csrf: str
 
 
-def _serializer(request: Request) -> URLSafeTimedSerializer:
+def _serializer(request: Request) -> URLSafeSerializer:
     state = request.app.state
     if getattr(state, "session_secret", None) is None:  # read once per app, like the signer's
         state.session_secret = wiring.signing_secret(state.settings)
-    return URLSafeTimedSerializer(state.session_secret, salt="duban-board-session")
+    return URLSafeSerializer(state.session_secret, salt="duban-board-session")
 
 
 def _fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
-def _read(request: Request) -> dict:
+def _read(request: Request, now: datetime) -> dict:
+    """The session in the cookie; {} when there is none, or it was tampered with or has expired
+    (by the app's clock, like the answer links, so tests can move time)."""
     raw = request.cookies.get(COOKIE)
     if not raw:
         return {}
     try:
-        data = _serializer(request).loads(raw, max_age=SESSION_HOURS * 3600)
-    except BadSignature:  # tampered or expired: a fresh anonymous session
+        data = _serializer(request).loads(raw)
+    except BadSignature:
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict) or not isinstance(data.get("e"), (int, float)) or data["e"] < now.timestamp():
+        return {}
+    return data
 
 
-def visit(request: Request, session: SessionDep) -> Visit:
-    data = _read(request)
+def visit(request: Request, session: SessionDep, now: NowDep) -> Visit:
+    data = _read(request, now)
     csrf = data.get("c") or secrets.token_urlsafe(24)
     user = session.get(User, data["u"]) if isinstance(data.get("u"), int) else None
     if user is not None and (not user.active or data.get("p") != _fingerprint(user)):
         user = None  # disabled or password changed since: log in again
     request.state.csrf = csrf  # templates put it in every form
-    request.state.session_cookie = None if data.get("c") else _cookie_value(request, None, csrf)
+    request.state.session_cookie = None if data.get("c") else _cookie_value(request, None, csrf, now)
     return Visit(user, csrf)
 
 
-def _cookie_value(request: Request, user: User | None, csrf: str) -> str:
-    data = {"c": csrf} if user is None else {"u": user.id, "p": _fingerprint(user), "c": csrf}
+def _cookie_value(request: Request, user: User | None, csrf: str, now: datetime) -> str:
+    data = {"c": csrf, "e": int((now + timedelta(hours=SESSION_HOURS)).timestamp())}
+    if user is not None:
+        data |= {"u": user.id, "p": _fingerprint(user)}
     return _serializer(request).dumps(data)
 
 
@@ -171,7 +177,7 @@ def login(request: Request, v: Visitor, session: SessionDep, now: NowDep,
         session.commit()
     response = RedirectResponse(_safe_next(next), status_code=303)
     # a new CSRF token at login: one planted before login is worthless after it
-    return set_cookie(request, response, _cookie_value(request, user, secrets.token_urlsafe(24)))
+    return set_cookie(request, response, _cookie_value(request, user, secrets.token_urlsafe(24), now))
 
 
 @router.post("/logout")
