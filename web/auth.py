@@ -21,6 +21,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from db.models import KeyValue, User
@@ -136,11 +137,17 @@ def _failures(session: Session, key: str, now: datetime) -> list[datetime]:
 
 
 def _note_failure(session: Session, key: str, stamps: list[datetime], now: datetime) -> None:
-    row = session.get(KeyValue, key) or KeyValue(key=key, value="[]")
-    row.value = json.dumps([s.isoformat() for s in [*stamps, now]])
-    row.updated_at = now
-    session.add(row)
-    session.commit()
+    for _ in range(2):  # a second instance may insert the same key first: then update theirs
+        row = session.get(KeyValue, key) or KeyValue(key=key, value="[]")
+        row.value = json.dumps([s.isoformat() for s in [*stamps, now]])
+        row.updated_at = now
+        session.add(row)
+        try:
+            session.commit()
+            return
+        except IntegrityError:
+            session.rollback()
+            stamps = _failures(session, key, now)
 
 
 # -- routes -----------------------------------------------------------------------------------
