@@ -73,7 +73,9 @@ def _read(request: Request, now: datetime) -> dict:
     return data
 
 
-def visit(request: Request, session: SessionDep, now: NowDep) -> Visit:
+def visit(request: Request, session: SessionDep) -> Visit:
+    """Who is asking; web/api_auth.py calls this too (reports accept a board login)."""
+    now = request.app.state.clock()
     data = _read(request, now)
     csrf = data.get("c") or secrets.token_urlsafe(24)
     user = session.get(User, data["u"]) if isinstance(data.get("u"), int) else None
