@@ -76,8 +76,10 @@ def fingerprint(session: Session, scope: Scope) -> tuple:
     if scope.kind != "all":
         query = query.where(occ.department_id == _department_id(session, scope))
     count, changed, done_at, loaded, plans, *closed = session.execute(query).one()
+    # A reloaded plan file (new titles, requirements) changes its source hash, not its rows' stamps.
+    sources = tuple(tuple(r) for r in session.execute(select(Plan.id, Plan.source_hash).order_by(Plan.id)))
     return (scope.kind, scope.department_id, scope.contact_id, count, _iso(changed), _iso(loaded), _iso(done_at),
-            plans, *closed)
+            plans, *closed, sources)
 
 
 def _iso(moment: datetime | None) -> str | None:

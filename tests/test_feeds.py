@@ -282,3 +282,16 @@ def test_email_footer_shows_the_contacts_feed_link_once_they_have_one(world):
                   unsubscribe_url=f"{PUBLIC}/u/x", feed_url=url)
     rendered = Renderer().render("notice", "email", ctx)
     assert url in rendered.text and url in rendered.html
+
+
+def test_a_reloaded_plan_with_a_new_title_changes_the_etag_and_the_bytes(world, tmp_path):
+    with Session(world) as session:
+        token = feed_tokens.ensure(session, scope(world, "epb"), signer(), NOW)
+        session.commit()
+    url = path_of(feed_tokens.urls(PUBLIC, token).https)
+    with TestClient(app_for(world)) as client:
+        before = client.get(url)
+        (tmp_path / "again").mkdir()
+        load_demo(world, tmp_path / "again", PLAN.replace("每周动态", "每周工作动态"))
+        after = client.get(url, headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200 and "每周工作动态" in after.text and "每周动态" not in after.text

@@ -8,7 +8,9 @@ plain 404, so a URL gives no hint whether it ever worked.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from email.utils import format_datetime, parsedate_to_datetime
+from threading import Lock
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -18,7 +20,8 @@ from web.deps import SessionDep, SettingsDep
 
 router = APIRouter(tags=["feeds"])
 ICS = "text/calendar; charset=utf-8"
-FORMAT = "1"  # bump when the rendering changes, so clients drop cached copies
+FORMAT = "1"
+CACHED = 32  # feeds kept rendered per app (a department feed is a few hundred KiB at most)  # bump when the rendering changes, so clients drop cached copies
 
 
 def etag_of(print_: tuple, public_url: str) -> str:
@@ -53,5 +56,24 @@ def feed(token: str, request: Request, session: SessionDep, settings: SettingsDe
                "Cache-Control": "private, max-age=300"}
     if _fresh(request, etag, modified):
         return Response(status_code=304, headers=headers)
-    body = feeds.feed_bytes(session, scope, public_url=settings.public_url)
+    body = _rendered(request, etag, lambda: feeds.feed_bytes(session, scope, public_url=settings.public_url))
     return Response(body, media_type=ICS, headers=headers)
+
+
+def _rendered(request: Request, etag: str, render) -> bytes:
+    """The feed for this ETag, rendered once per app: the ETag names the data behind the bytes,
+    so many subscribers of one unchanged feed cost one render."""
+    state = request.app.state
+    if not hasattr(state, "feed_cache"):
+        state.feed_cache, state.feed_lock = OrderedDict(), Lock()
+    with state.feed_lock:
+        body = state.feed_cache.get(etag)
+        if body is not None:
+            state.feed_cache.move_to_end(etag)
+            return body
+    body = render()
+    with state.feed_lock:
+        state.feed_cache[etag] = body
+        while len(state.feed_cache) > CACHED:
+            state.feed_cache.popitem(last=False)
+    return body
