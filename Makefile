@@ -7,7 +7,7 @@ export TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test bench lint clean
+.PHONY: install system run test bench lint clean
 
 install: $(STAMP)
 
@@ -23,11 +23,15 @@ run: install
 	$(BIN)/duban plan load plans/example.yaml
 	$(BIN)/duban run
 
-# The browser tests drive Debian's chromium through Playwright (no browser download from the net).
-browser:
-	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+# Debian packages the tests use: chromium (driven by Playwright, no browser download from the net),
+# CJK fonts (so the board's screenshot shows Chinese, not boxes) and libical's GObject binding
+# (the feed tests expand every feed with libical too, run by the system python3).
+DEBS := chromium fonts-noto-cjk gir1.2-ical-3.0 python3-gi
+system:
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; fi
 
-test: install browser
+test: install system
 	$(BIN)/pytest
 
 bench: install

@@ -23,7 +23,7 @@ from db import outbox
 from db.models import Attempt, Contact, Delivery, Department, Duty, Occurrence, Plan, utcnow
 from db.queries import today_in
 from scheduler.channels.base import Channel, Message, TransportError
-from scheduler.feed_tokens import contact_feed_url
+from scheduler.feed_tokens import contact_feed_urls
 from scheduler.items import NO_LINKS, item_of
 from scheduler.links import Signer
 from scheduler.render import Context, Item, Links, Renderer
@@ -75,6 +75,7 @@ class _Row:
     duty: Duty | None
     plan: Plan | None
     dept: Department | None
+    feed_url: str | None = None  # the contact's personal iCal feed, when one was issued
 
 
 def _retry_wait(policy: DispatchPolicy) -> Callable:
@@ -119,8 +120,9 @@ class Dispatcher:
             .outerjoin(Occurrence, Delivery.occurrence_id == Occurrence.id)
             .outerjoin(Duty, Occurrence.duty_id == Duty.id).outerjoin(Plan, Duty.plan_id == Plan.id)
             .outerjoin(Department, Occurrence.department_id == Department.id)
-            .where(Delivery.id.in_(ids)).order_by(Delivery.send_at, Delivery.id))
-        return [_Row(*r) for r in rows]
+            .where(Delivery.id.in_(ids)).order_by(Delivery.send_at, Delivery.id)).all()
+        feeds = contact_feed_urls(session, list({c.id for _, c, *_ in rows}), self.signer)
+        return [_Row(*r, feed_url=feeds.get(r[1].id)) for r in rows]
 
     def _still_wanted(self, rows: list[_Row], now: datetime) -> tuple[list[_Row], list[_Row]]:
         """Split into rows to send and rows to cancel: closed or snoozed occurrences, superseded ones."""
@@ -187,7 +189,7 @@ class Dispatcher:
                        coordinator=session.get(Department, coordinator).name if coordinator else None,
                        public_url=self.signer.public_url, unsubscribe_url=self.signer.unsubscribe_url(contact.id),
                        summary=summary, note=note,
-                       feed_url=contact_feed_url(session, contact, now=now, signer=self.signer, issue=False))
+                       feed_url=first.feed_url)
 
     def _message(self, session: Session, channel: str, group: list[_Row], now: datetime) -> Message:
         contact = group[0].contact

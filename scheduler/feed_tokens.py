@@ -72,11 +72,6 @@ def ensure(session: Session, scope: Scope, signer: Signer, now: datetime) -> str
     return signer.feed_token(row.id)
 
 
-def existing(session: Session, scope: Scope, signer: Signer) -> str | None:
-    row = session.exec(_matching(scope).order_by(FeedToken.id)).first()
-    return signer.feed_token(row.id) if row else None
-
-
 def revoke(session: Session, scope: Scope, now: datetime) -> int:
     rows = list(session.exec(_matching(scope)))
     for row in rows:
@@ -110,12 +105,19 @@ def urls(public_url: str, token: str) -> FeedUrls:
     return FeedUrls(https, webcal, "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=":/"))
 
 
-def contact_feed_url(session: Session, contact: Contact, *, now: datetime, signer: Signer,
-                     issue: bool = True) -> str | None:
-    """A contact's personal feed URL, issuing the token on first use (or only an existing one)."""
+def contact_feed_url(session: Session, contact: Contact, *, now: datetime, signer: Signer) -> str:
+    """A contact's personal feed URL, issuing the token on first use (the bot's /feed)."""
     scope = Scope("contact", department_id=contact.department_id, contact_id=contact.id, label=contact.name)
-    token = ensure(session, scope, signer, now) if issue else existing(session, scope, signer)
-    return urls(signer.public_url, token).https if token else None
+    return urls(signer.public_url, ensure(session, scope, signer, now)).https
+
+
+def contact_feed_urls(session: Session, contact_ids: list[int], signer: Signer) -> dict[int, str]:
+    """Personal feed URLs of those contacts who have one, in one query (reminder footers never issue)."""
+    rows = session.exec(select(FeedToken.contact_id, FeedToken.id)
+                        .where(FeedToken.scope == "contact", FeedToken.revoked_at == None,
+                               FeedToken.contact_id.in_(contact_ids))
+                        .order_by(FeedToken.id.desc()))  # the oldest last, so it wins, as in `ensure`
+    return {contact_id: urls(signer.public_url, signer.feed_token(row_id)).https for contact_id, row_id in rows}
 
 
 def department_of(session: Session, scope: Scope) -> Department | None:

@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import Session, select
 
 from db.models import Attempt, Contact, Delivery, Department
-from scheduler import wiring
+from scheduler import feed_tokens, wiring
 from scheduler.links import Signer
 from scheduler.plan_store import store_plan
 from scheduler.planfile import read_plan
@@ -53,6 +53,7 @@ duties:
     schedule: 每月28日前
 """
 SECRET = "test-secret-for-links"
+PUBLIC = "https://duban.example.org"
 
 
 @pytest.fixture
@@ -61,9 +62,11 @@ def month(engine, tmp_path, smtp_server):
     with Session(engine) as s:
         store_plan(s, read_plan(tmp_path / "plan.yaml", date(2016, 9, 1)), calendar=CN, today=date(2016, 9, 1),
                    horizon_days=60)
+        feed_tokens.contact_feed_url(s, s.exec(select(Contact).where(Contact.name == "张三")).one(),
+                                     now=datetime(2016, 9, 1, tzinfo=UTC), signer=Signer(SECRET, PUBLIC))
         s.commit()
     settings = Settings(database_url=str(engine.url), smtp_url=smtp_server.url(), mail_from="督办 <duban@example.org>",
-                        public_url="https://duban.example.org", secret_key=SECRET, retry_base_seconds=0)
+                        public_url=PUBLIC, secret_key=SECRET, retry_base_seconds=0)
     dispatcher = wiring.dispatcher(engine, settings, wiring.channels(settings))
     planning = Planning(wiring.calendars(settings), horizon_days=60)
     day = date(2016, 9, 1)
@@ -129,3 +132,14 @@ def test_every_delivery_is_sent_once_and_every_attempt_recorded(month, engine):
         assert office.name == "市政府办公室"
     assert len(sent) == len(month) == len(attempts) and all(a.ok for a in attempts)
     assert {d.channel for d in sent} == {"email"}
+
+
+def test_only_a_contact_with_a_feed_gets_its_link_in_the_footer(month, engine):
+    with Session(engine) as s:
+        zhang = s.exec(select(Contact).where(Contact.name == "张三")).one()
+        url = feed_tokens.contact_feed_url(s, zhang, now=datetime(2016, 10, 1, tzinfo=UTC),
+                                           signer=Signer(SECRET, PUBLIC))
+    for m in by(month, "zhang@example.org"):
+        assert url in m.get_body(("plain",)).get_content() and url in m.get_body(("html",)).get_content()
+    others = [r.message for r in month if r.rcpt_tos != ("zhang@example.org",)]
+    assert others and not any("/feeds/" in m.get_body(("plain",)).get_content() for m in others)

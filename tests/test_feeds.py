@@ -270,14 +270,19 @@ def test_cli_url_is_stable_until_revoked_and_export_is_the_urls_bytes(world, cli
     assert missing.exit_code != 0 and "找不到部门或联系人" in missing.output
 
 
-def test_email_footer_shows_the_contacts_feed_link_once_they_have_one(world):
+def test_reminder_footer_shows_the_contacts_current_feed_link_once_they_have_one(world):
     from scheduler.render import Context, Renderer
 
     with Session(world) as session:
         zhang = session.exec(select(feeds.Contact).where(feeds.Contact.name == "张三")).one()
-        assert feed_tokens.contact_feed_url(session, zhang, now=NOW, signer=signer(), issue=False) is None
+        assert feed_tokens.contact_feed_urls(session, [zhang.id], signer()) == {}
         url = feed_tokens.contact_feed_url(session, zhang, now=NOW, signer=signer())
-        assert feed_tokens.contact_feed_url(session, zhang, now=NOW, signer=signer(), issue=False) == url
+        assert feed_tokens.contact_feed_urls(session, [zhang.id], signer()) == {zhang.id: url}
+        assert feed_tokens.revoke(session, feed_tokens.Scope("contact", contact_id=zhang.id), NOW) == 1
+        assert feed_tokens.contact_feed_urls(session, [zhang.id], signer()) == {}
+        again = feed_tokens.contact_feed_url(session, zhang, now=NOW, signer=signer())
+        assert again != url and feed_tokens.contact_feed_urls(session, [zhang.id], signer()) == {zhang.id: again}
+        url = again
     ctx = Context(contact_name="张三", language="zh", items=[], coordinator=None, public_url=PUBLIC,
                   unsubscribe_url=f"{PUBLIC}/u/x", feed_url=url)
     rendered = Renderer().render("notice", "email", ctx)
