@@ -4,6 +4,9 @@ Ours: Dispatcher.run_once over N due deliveries, each its own message (claim wit
 re-check the occurrence, render, send to a channel that accepts at once, record the attempt
 and the receipt). Baseline, same run, same rows: the bare database work of marking them sent,
 one UPDATE ... WHERE id IN (batch) per batch of the same size. Target: >= 1,000/s on SQLite.
+A third line runs two dispatcher processes on the same outbox (as `duban run --only dispatch`
+started twice would; SQLite serialises their commits, PostgreSQL shares rows with SKIP LOCKED):
+both are started and loaded first, then released together and timed until both finish.
 Each side runs ROUNDS times on fresh databases, alternating, and the median is shown with the
 range: the machines here are shared, and one run can be a third off.
 """
@@ -14,6 +17,8 @@ import asyncio
 import itertools
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -79,16 +84,50 @@ def seed(url: str, folder: Path) -> None:
     engine.dispose()
 
 
+def dispatcher_for(engine, worker: str) -> Dispatcher:
+    cal = calendar_for("CN")
+    return Dispatcher(lambda: Session(engine, expire_on_commit=False), {"console": NullChannel()},
+                      Renderer(), Signer("bench", "https://duban.example.org"),
+                      lambda _: cal, worker=worker, policy=DispatchPolicy(batch=BATCH))
+
+
 def ours(url: str) -> float:
     engine = make_engine(url)
-    cal = calendar_for("CN")
-    dispatcher = Dispatcher(lambda: Session(engine, expire_on_commit=False), {"console": NullChannel()},
-                            Renderer(), Signer("bench", "https://duban.example.org"),
-                            lambda _: cal, worker="bench", policy=DispatchPolicy(batch=BATCH))
+    dispatcher = dispatcher_for(engine, "bench")
     began = time.perf_counter()
     report = asyncio.run(dispatcher.run_once(SEND_AT))
     elapsed = time.perf_counter() - began
     assert report.sent == N, report
+    engine.dispose()
+    return elapsed
+
+
+def worker(url: str, name: str) -> None:
+    """One of the two processes: get ready, say so, wait for "go", dispatch, report the count."""
+    engine = make_engine(url)
+    dispatcher = dispatcher_for(engine, name)
+    with engine.connect():
+        pass  # connected before the clock starts, as a running service is
+    print("ready", flush=True)
+    sys.stdin.readline()
+    print(asyncio.run(dispatcher.run_once(SEND_AT)).sent, flush=True)
+
+
+def two_processes(url: str) -> float:
+    procs = [subprocess.Popen([sys.executable, "-m", "bench.dispatch", url, f"w{i}"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True) for i in range(2)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready"
+    began = time.perf_counter()
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    sent = [int(p.communicate()[0]) for p in procs]
+    elapsed = time.perf_counter() - began
+    assert sum(sent) == N and all(p.returncode == 0 for p in procs), sent
+    engine = make_engine(url)
+    with engine.connect() as conn:  # nothing sent twice: every row marked sent exactly once
+        assert conn.execute(select(func.count()).select_from(Delivery).where(Delivery.status == "sent")).scalar() == N
     engine.dispose()
     return elapsed
 
@@ -109,13 +148,13 @@ def baseline(url: str) -> float:
     return elapsed
 
 
-def one_round(make_url) -> tuple[float, float]:
+def one_round(make_url) -> tuple[float, float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        ours_url, base_url = make_url(folder, "ours"), make_url(folder, "base")
-        seed(ours_url, folder)
-        seed(base_url, folder)
-        return N / ours(ours_url), N / baseline(base_url)
+        ours_url, base_url, two_url = make_url(folder, "ours"), make_url(folder, "base"), make_url(folder, "two")
+        for url in (ours_url, base_url, two_url):
+            seed(url, folder)
+        return N / ours(ours_url), N / baseline(base_url), N / two_processes(two_url)
 
 
 def rates(values: list[float]) -> str:
@@ -123,10 +162,11 @@ def rates(values: list[float]) -> str:
 
 
 def run(name: str, make_url) -> None:
-    ours_r, base_r = zip(*(one_round(make_url) for _ in range(ROUNDS)), strict=True)
+    ours_r, base_r, two_r = zip(*(one_round(make_url) for _ in range(ROUNDS)), strict=True)
     print(f"dispatch on {name}: {N:,} deliveries, one message each, to a null channel, {ROUNDS} rounds")
     print(f"  bare UPDATE baseline : {rates(base_r)}")
     print(f"  duban dispatcher     : {rates(ours_r)} (target >= 1,000/s on SQLite)")
+    print(f"  two dispatchers      : {rates(two_r)} (two processes, one outbox)")
 
 
 def main() -> None:
@@ -134,3 +174,7 @@ def main() -> None:
     pg = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if pg:
         run("PostgreSQL", lambda _folder, _name: fresh_pg(pg))
+
+
+if __name__ == "__main__":
+    worker(*sys.argv[1:])
