@@ -164,6 +164,7 @@ def _description(row: Row, public_url: str, *, instance: bool) -> str:
     lines = [f"要求 Requirement：{d.requirement}" if d.requirement else None,
              f"公开渠道 Outlet：{d.outlet}" if d.outlet else None,
              f"牵头 Lead：{row.dept.name}", f"依据 Plan：{row.plan.title}",
+             f"成果 Evidence：{row.occ.evidence_url}" if instance and row.occ.evidence_url else None,
              f"回复 Answer：Telegram /done {row.occ.id} · 提醒邮件中的「已完成」链接" if instance
              else "回复 Answer：Telegram /tasks · 提醒邮件中的「已完成」链接",
              f"{public_url}/"]

@@ -165,13 +165,16 @@ def test_one_override_per_answered_occurrence_marked_done_with_who_and_when(worl
     with Session(world) as session:
         occ = session.exec(select(Occurrence).join(Duty).where(Duty.key == "m31", Occurrence.due == date(2016, 10, 31))
                            ).one()
-        answer(session, occ.id, "done", actor=Actor("张三", coordinator=True), channel="web", now=datetime(2016, 10, 28, 3, tzinfo=UTC))
+        answer(session, occ.id, "done", actor=Actor("张三", coordinator=True), channel="web",
+               now=datetime(2016, 10, 28, 3, tzinfo=UTC), evidence_url="https://epb.example.gov.cn/a?b=1,2;c")
         session.commit()
     body = feed(world)
     cal = icalendar.Calendar.from_ical(body)
     [override] = [e for e in cal.walk("VEVENT") if e.get("recurrence-id") and str(e["uid"]) == "m31@demo+epb"]
     assert override["recurrence-id"].dt == date(2016, 10, 31)
     assert str(override["summary"]) == "✅ 月末报送（张三 2016-10-28 11:00）"
+    assert "成果 Evidence：https://epb.example.gov.cn/a?b=1,2;c" in str(override["description"])
+    assert not any("Evidence" in str(e["description"]) for e in cal.walk("VEVENT") if e is not override)
     [instance] = [e for e in recurring_ical_events.of(cal).at(date(2016, 10, 31)) if str(e["uid"]) == "m31@demo+epb"]
     assert str(instance["summary"]).startswith("✅")
     assert by_ical(body) == by_icalendar(body) == by_libical(body) == planned(world)
@@ -221,6 +224,9 @@ def test_http_feed_with_etag_304_and_revocation(world):
         assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
         since = client.get(url, headers={"If-Modified-Since": first.headers["last-modified"]})
         assert since.status_code == 304
+        head = client.head(url)
+        assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == str(len(first.content)) and head.headers["etag"] == etag
+        assert client.head(url, headers={"If-None-Match": etag}).status_code == 304
         with Session(world) as session:
             occ = session.exec(select(Occurrence).join(Duty).where(Duty.key == "odd")).one()
             answer(session, occ.id, "done", actor=Actor("张三", coordinator=True), channel="web", now=NOW)

@@ -20,8 +20,8 @@ from web.deps import SessionDep, SettingsDep
 
 router = APIRouter(tags=["feeds"])
 ICS = "text/calendar; charset=utf-8"
-FORMAT = "1"
-CACHED = 32  # feeds kept rendered per app (a department feed is a few hundred KiB at most)  # bump when the rendering changes, so clients drop cached copies
+FORMAT = "2"  # bump when the rendering changes, so clients drop cached copies (2: evidence links)
+CACHED = 32  # feeds kept rendered per app (a department feed is a few hundred KiB at most)
 
 
 def etag_of(print_: tuple, public_url: str) -> str:
@@ -42,7 +42,7 @@ def _fresh(request: Request, etag: str, modified) -> bool:
     return False
 
 
-@router.get("/feeds/{token}.ics", response_class=Response,
+@router.api_route("/feeds/{token}.ics", methods=["GET", "HEAD"], response_class=Response,
             responses={200: {"content": {"text/calendar": {}}, "description": "The iCal feed"},
                        304: {"description": "Not modified"}, 404: {"description": "No such feed"}})
 def feed(token: str, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
