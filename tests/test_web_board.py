@@ -3,7 +3,8 @@ CSRF, the login rate limit, escaping, the pages and the forms."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 
 from sqlmodel import Session, func, select
 
@@ -13,6 +14,7 @@ from scheduler.board import board
 from tests.board_world import PASSWORD, USER, XSS, client, csrf_of, load, log_in, logged_in
 from tests.web_world import NOW, occurrence
 from web.auth import COOKIE
+from web.board import recent_months
 
 HTML = {"accept": "text/html"}
 
@@ -202,3 +204,17 @@ def test_typed_text_is_escaped_too(engine, tmp_path):
     c.post(f"/occurrences/{occ.id}/answer", data={"action": "done", "note": XSS, "csrf": csrf})
     detail = c.get(f"/occurrences/{occ.id}").text
     assert XSS not in detail and "&lt;script&gt;alert(1)&lt;/script&gt;" in detail
+
+
+def test_the_board_links_the_recent_monthly_reports_and_they_download(engine, tmp_path):
+    load(engine, tmp_path)
+    c, _ = logged_in(engine)
+    page = c.get("/board").text
+    months = re.findall(r'href="/reports/(\d{4}-\d{2})\.xlsx"', page)
+    assert months == ["2016-09", "2016-08", "2016-07"]  # NOW is in September 2016
+    report = c.get(f"/reports/{months[0]}.xlsx")
+    assert report.status_code == 200 and report.content[:2] == b"PK"
+
+
+def test_recent_months_cross_the_new_year():
+    assert recent_months(date(2017, 2, 10), 4) == ["2017-02", "2017-01", "2016-12", "2016-11"]

@@ -6,7 +6,7 @@ every POST needs the session's CSRF token.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,17 @@ def board_page(request: Request, v: Visitor, session: SessionDep, now: NowDep) -
         return to_login(request)
     b = numbers.board(session, now)
     return page(request, "board.html", user=v.user, b=b, bars=completion_bars(b.departments),
-                heat=due_heatmap(b.today.year, b.due_per_day), event_duties=_event_duties(session))
+                heat=due_heatmap(b.today.year, b.due_per_day), event_duties=_event_duties(session),
+                report_months=recent_months(b.today))
+
+
+def recent_months(today: date, count: int = 3) -> list[str]:
+    """This month and the ones before it, as the report URLs name them (YYYY-MM)."""
+    months, year, month = [], today.year, today.month
+    for _ in range(count):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months
 
 
 @router.get("/occurrences/{occurrence_id}")
