@@ -203,7 +203,7 @@ async def lang(update: Update, context: Context, who: Me) -> None:
 async def stop(update: Update, context: Context, who: Me) -> None:
     """/stop: unbind the chat; reminders go to email from now on (when there is one)."""
     contacts = await run_db(context, binding.unbind, chat_of(update).id)
-    fallback = say("stopped_email", who.lang) if any(c.email for c in contacts) else ""
+    fallback = say("stopped_email", who.lang) if any(c.mailable for c in contacts) else ""
     await reply(update, context, say("stopped", who.lang, fallback=fallback))
     log.info("chat %s unbound from %d contact(s) by /stop", chat_of(update).id, len(contacts))
 

@@ -37,6 +37,13 @@ class Contact(SQLModel, table=True):
     role: str = Field(default="primary", max_length=16)  # primary | backup | supervisor
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # Set by the unsubscribe link; a plan reload keeps it (the plan file still lists the address).
+    email_opt_out_at: datetime | None = None
+
+    @property
+    def mailable(self) -> bool:
+        """Has an address and has not unsubscribed."""
+        return bool(self.email) and self.email_opt_out_at is None
 
 
 class Plan(SQLModel, table=True):

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from db import migrate, queries
 from db.engine import make_engine, session_scope
+from db.models import Contact
 from scheduler.plan_show import calendar_warnings, default_window, show_plan
 from scheduler.plan_store import store_plan
 from scheduler.planfile import PlanData, read_plan
@@ -275,14 +276,34 @@ def contacts_list(department: Annotated[str | None, typer.Option()] = None, as_j
         dept = queries.find_department(session, department) if department else None
         rows = queries.list_contacts(session, dept)
         items = [{"id": c.id, "department": d.name, "name": c.name, "email": c.email,
+                  "email_opt_out_at": c.email_opt_out_at.isoformat() if c.email_opt_out_at else None,
                   "telegram": c.telegram_chat_id, "lang": c.language, "role": c.role, "active": c.active}
                  for c, d in rows]
     if as_json:
         print_json(items)
         return
     print_table("联系人 Contacts", ["id", "department", "name", "email", "telegram", "lang", "role"],
-                [[i["id"], i["department"], i["name"], i["email"], i["telegram"], i["lang"], i["role"]]
-                 for i in items])
+                [[i["id"], i["department"], i["name"],
+                  f"{i['email']} (已退订 unsubscribed)" if i["email_opt_out_at"] else i["email"],
+                  i["telegram"], i["lang"], i["role"]] for i in items])
+
+
+@contacts_app.command("resubscribe")
+def contacts_resubscribe(contact_id: Annotated[int, typer.Argument(help="The contact's id (duban contacts list).")]
+                         ) -> None:
+    """恢复邮件提醒 Email a contact again after they used the unsubscribe link (on their request)."""
+    with database() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None:
+            raise fail(f"找不到联系人 {contact_id} / no contact with id {contact_id}: see duban contacts list")
+        if not contact.email:
+            raise fail(f"{contact.name} 没有邮箱地址 / has no email address: add it in the plan file")
+        was = contact.email_opt_out_at
+        contact.email_opt_out_at = None
+        session.add(contact)
+    out.print(f"[green]✓[/green] {contact.name} <{contact.email}>: "
+              + ("恢复邮件提醒 email reminders resumed" if was else "本来就在接收邮件 was already receiving email"),
+              highlight=False)
 
 
 @app.command("settings")

@@ -147,7 +147,7 @@ class Dispatcher:
         c = r.contact
         if c.telegram_chat_id is not None and "telegram" in self.channels:
             return "telegram"
-        if c.email and "email" in self.channels:
+        if c.mailable and "email" in self.channels:
             return "email"
         return "console" if "console" in self.channels else None
 
@@ -210,6 +210,7 @@ class Dispatcher:
                           report: DispatchReport) -> None:
         if channel is None:
             self._give_up(session, group, "no channel reaches this contact", now, report)
+            session.commit()  # or the failure, and the coordinator's notice, roll back with the session
             return
         message = self._message(session, channel, group, now)
         tries: list[dict] = []
@@ -302,7 +303,7 @@ def _copy(d: Delivery, key: str, **values: object) -> dict:
 
 
 def _other_channel(contact: Contact, used: str | None, channels: dict[str, Channel]) -> str | None:
-    options = [c for c, ok in (("telegram", contact.telegram_chat_id is not None), ("email", bool(contact.email)))
+    options = [c for c, ok in (("telegram", contact.telegram_chat_id is not None), ("email", contact.mailable))
                if ok and c in channels and c != used]
     return options[0] if options else None
 

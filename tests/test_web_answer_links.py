@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from db.models import Answer, Contact, Delivery, Department, KeyValue, Occurrence
-from tests.web_world import NOW, app_for, contact, load_demo, occurrence, path_of, signer
+from db.models import Answer, Contact, Delivery, Department, Occurrence
+from scheduler import wiring
+from scheduler.service import Planning, tick
+from scheduler.settings import Settings
+from tests.web_world import (
+    NOW,
+    PUBLIC,
+    SECRET,
+    app_for,
+    contact,
+    load_demo,
+    occurrence,
+    path_of,
+    signer,
+)
 
 HTML = {"accept": "text/html"}
 
@@ -134,10 +148,41 @@ def test_unsubscribe_asks_first_then_stops_email_and_keeps_the_address(world, cl
     assert page.status_code == 200 and "确认退订" in page.text and contact(world).email == "zhang@example.org"
     done = client.post(url, data={"List-Unsubscribe": "One-Click"})
     assert done.status_code == 200 and "已退订" in done.text
-    assert contact(world).email is None
-    with Session(world) as session:
-        assert "zhang@example.org" in session.get(KeyValue, f"email-unsubscribed:{who.id}").value
+    after = contact(world)
+    assert after.email == "zhang@example.org" and after.email_opt_out_at == NOW and not after.mailable
     assert "zhang@example.org" in client.post(url).text  # twice is fine and still names the address
+    assert contact(world).email_opt_out_at == NOW  # the first time counts
+
+
+def test_an_unsubscribed_contact_gets_no_mail_even_after_the_plan_is_reloaded(world, client, tmp_path,
+                                                                            smtp_server, cli):
+    settings = Settings(database_url=str(world.url), smtp_url=smtp_server.url(), mail_from="duban@example.org",
+                        public_url=PUBLIC, secret_key=SECRET)
+    dispatcher = wiring.dispatcher(world, settings, wiring.channels(settings))
+    planning = Planning(wiring.calendars(settings), horizon_days=60)
+
+    def through(*days: int) -> list[str]:
+        for day in days:  # 10:00 in Beijing: the 09:30 reminders are due
+            asyncio.run(tick(world, planning, dispatcher, datetime(2016, 9, day, 2, tzinfo=UTC)))
+        return [r.rcpt_tos[0] for r in smtp_server.messages]
+
+    assert "zhang@example.org" in through(27)  # 3 working days before 30 Sep, 1 before 28 Sep
+    sent = len(smtp_server.messages)
+    client.post(path_of(signer().unsubscribe_url(contact(world).id)))
+    (tmp_path / "again").mkdir()
+    load_demo(world, tmp_path / "again")  # the plan file still lists zhang@example.org
+    assert not contact(world).mailable
+    assert len(through(28, 29, 30)) == sent
+    asyncio.run(dispatcher.close())
+    with Session(world) as session:
+        failed = session.exec(select(Delivery).where(Delivery.contact_id == contact(world).id,
+                                                     Delivery.status == "failed")).all()
+    assert failed and all("no channel" in d.last_error for d in failed)
+
+    resumed = cli("contacts", "resubscribe", str(contact(world).id))
+    assert resumed.exit_code == 0 and "恢复邮件提醒" in resumed.stdout and contact(world).mailable
+    unknown = cli("contacts", "resubscribe", "99999")
+    assert unknown.exit_code == 1 and "no contact with id 99999" in unknown.stderr
 
 
 def test_a_forged_unsubscribe_link_changes_nothing(world, client):

@@ -9,7 +9,6 @@ replayed by a scanner) gets a clear page instead of a second answer.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -19,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from db.models import Answer, Contact, KeyValue
+from db.models import Answer, Contact
 from db.queries import NotFound, OccurrenceRow, occurrence_row
 from scheduler.answers import Actor, Refused, answer
 from scheduler.links import AnswerLink, LinkError, Signer
@@ -35,7 +34,6 @@ USED = ("链接已使用", ("这个链接已经用过了；如需再次操作，
         " / This link has already been used: open the latest reminder to answer again."))
 GONE = ("事项不存在", ("这个链接所指的事项已不存在（计划可能已修改）。请联系督办部门。"
         " / The item this link points to no longer exists (the plan may have changed): ask the coordinator."))
-UNSUBSCRIBED_KEY = "email-unsubscribed:{}"
 
 
 def nonce_key(link: AnswerLink) -> str:
@@ -175,14 +173,9 @@ def unsubscribe(token: str, request: Request, session: SessionDep, now: NowDep,
 
 
 def unsubscribe_email(session: Session, contact: Contact, now: datetime) -> str | None:
-    """Stop email to `contact`. Contact has no opt-out column, so the address is cleared (the
-    dispatcher then uses Telegram or nothing) and kept in KeyValue so a coordinator can restore it."""
-    if contact.email is None:
-        kept = session.get(KeyValue, UNSUBSCRIBED_KEY.format(contact.id))
-        return json.loads(kept.value)["email"] if kept else None
-    address = contact.email
-    session.merge(KeyValue(key=UNSUBSCRIBED_KEY.format(contact.id), updated_at=now,
-                           value=json.dumps({"email": address, "at": now.isoformat()})))
-    contact.email = None
-    session.add(contact)
-    return address
+    """Stop email to `contact` (the dispatcher then uses Telegram or nothing); the address stays,
+    so `duban contacts resubscribe` can undo it and a plan reload does not."""
+    if contact.email_opt_out_at is None:
+        contact.email_opt_out_at = now
+        session.add(contact)
+    return contact.email
