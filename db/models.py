@@ -155,7 +155,7 @@ class Attempt(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     delivery_id: int = Field(foreign_key="delivery.id", index=True)
-    at: datetime = Field(default_factory=utcnow)
+    at: datetime = Field(default_factory=utcnow, index=True)  # /metrics reads the last day (0004)
     channel: str = Field(max_length=16)
     ok: bool
     permanent: bool = False
