@@ -9,17 +9,15 @@ computed. Best of 5 each.
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text, update
 from sqlmodel import Session
 
-from bench.planning import PHRASES, TODAY, fresh_pg
+from bench.common import best, on_each_database
+from bench.planning import PHRASES, TODAY
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import Occurrence
@@ -61,15 +59,6 @@ def fill(url: str, folder: Path) -> int:
     return n
 
 
-def best(fn, times: int = 5) -> float:
-    out = []
-    for _ in range(times):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return min(out)
-
-
 def run(name: str, url: str, folder: Path) -> None:
     rows = fill(url, folder)
     engine = make_engine(url)
@@ -95,12 +84,7 @@ def run(name: str, url: str, folder: Path) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        run("SQLite", f"sqlite:///{tmp}/board.db", Path(tmp))
-    pg = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if pg:
-        with tempfile.TemporaryDirectory() as tmp:
-            run("PostgreSQL", fresh_pg(pg), Path(tmp))
+    on_each_database(run, "board")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
-from bench.planning import fresh_pg
+from bench.common import fresh_pg, pg_url
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import Contact, Delivery, Department
@@ -171,8 +170,7 @@ def run(name: str, make_url) -> None:
 
 def main() -> None:
     run("SQLite", lambda folder, name: f"sqlite:///{folder}/{name}.db")
-    pg = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if pg:
+    if pg := pg_url():
         run("PostgreSQL", lambda _folder, _name: fresh_pg(pg))
 
 

@@ -8,7 +8,7 @@
 3. 200 requests/s for 30 s (half of them conditional) from a separate process against a real
    uvicorn, on a small department's feed: errors, p50, p99.
 
-Runs on SQLite (a file) and, when DUBAN_BENCH_PG (or TEST_DATABASE_URL) is set, on PostgreSQL.
+Runs on SQLite (a file) and, when BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set, on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -29,7 +28,7 @@ import httpx
 from icalendar import Calendar, Event
 from sqlmodel import Session, select
 
-from bench.planning import fresh_pg
+from bench.common import best, on_each_database
 from db import migrate
 from db.engine import make_engine
 from db.models import Duty, Occurrence
@@ -102,15 +101,6 @@ def direct(data: feeds.FeedData) -> bytes:
         ev.add("description", r.duty.requirement or "")
         cal.add_component(ev)
     return cal.to_ical()
-
-
-def best(fn, times: int = 5) -> float:
-    out = []
-    for _ in range(times):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return min(out)
 
 
 def render_bench(url: str) -> None:
@@ -233,11 +223,7 @@ def run(name: str, url: str, folder: Path) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        run("SQLite", f"sqlite:///{tmp}/feeds.db", Path(tmp))
-        pg = os.environ.get("DUBAN_BENCH_PG") or os.environ.get("TEST_DATABASE_URL")
-        if pg:
-            run("PostgreSQL", fresh_pg(pg), Path(tmp))
+    on_each_database(run, "feeds")
 
 
 if __name__ == "__main__":

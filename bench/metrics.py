@@ -8,9 +8,6 @@ rendered. Best of 5 each.
 
 from __future__ import annotations
 
-import os
-import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,8 +15,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import func, insert, select, text
 from sqlmodel import Session
 
+from bench.common import best, on_each_database
 from bench.dispatch import seed
-from bench.planning import fresh_pg
 from db.engine import make_engine
 from db.models import Answer, Attempt, Contact, Delivery, Occurrence
 from web.metrics import DatabaseCollector
@@ -50,15 +47,6 @@ def fill(url: str, folder: Path) -> None:
     engine.dispose()
 
 
-def best(fn, times: int = 5) -> float:
-    out = []
-    for _ in range(times):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return min(out)
-
-
 def run(name: str, url: str, folder: Path) -> None:
     fill(url, folder)
     engine = make_engine(url)
@@ -81,12 +69,7 @@ def run(name: str, url: str, folder: Path) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        run("SQLite", f"sqlite:///{tmp}/metrics.db", Path(tmp))
-    pg = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if pg:
-        with tempfile.TemporaryDirectory() as tmp:
-            run("PostgreSQL", fresh_pg(pg), Path(tmp))
+    on_each_database(run, "metrics")
 
 
 if __name__ == "__main__":

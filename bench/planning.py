@@ -9,17 +9,16 @@ is set, on PostgreSQL. Target: ours within 3x of the baseline.
 
 from __future__ import annotations
 
-import os
 import random
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import insert, select, text
 from sqlmodel import Session
 
+from bench.common import fresh_pg, pg_url
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import Delivery, Occurrence
@@ -84,16 +83,6 @@ def baseline(source_url: str, target_url: str) -> tuple[int, float]:
     return sum(len(r) for r in tables.values()), elapsed
 
 
-def fresh_pg(url: str) -> str:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3D{schema}"
-
-
 def run(name: str, make_url) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         plan_file = Path(tmp) / "bench.yaml"
@@ -123,8 +112,7 @@ def seed(url: str, plan_file: Path) -> None:
 
 def main() -> None:
     run("SQLite", lambda tmp, name: f"sqlite:///{tmp}/{name}.db")
-    pg = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if pg:
+    if pg := pg_url():
         run("PostgreSQL", lambda _tmp, _name: fresh_pg(pg))
 
 
