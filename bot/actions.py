@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.binding import bound_contacts
 from db.models import Contact, Department, Duty, KeyValue, Occurrence, Plan
-from db.queries import NotFound, OccurrenceRow, list_occurrences
+from db.queries import OccurrenceRow, list_occurrences, occurrence_row
 from scheduler.answers import Actor, Outcome, answer, may_answer
 from scheduler.events import Recorded, find_duty, record_event
 from scheduler.snooze import BadDuration, snooze_until  # noqa: F401 (BadDuration: handlers catch it here)
@@ -51,13 +51,8 @@ class View:
 
 
 def view(session: Session, occurrence_id: int) -> View:
-    row = session.exec(select(Occurrence, Duty, Plan, Department)
-                       .join(Duty, Occurrence.duty_id == Duty.id).join(Plan, Duty.plan_id == Plan.id)
-                       .join(Department, Occurrence.department_id == Department.id)
-                       .where(Occurrence.id == occurrence_id)).first()
-    if row is None:
-        raise NotFound(str(occurrence_id))
-    return View(*row)
+    row = occurrence_row(session, occurrence_id)
+    return View(row.occurrence, row.duty, row.plan, row.department)
 
 
 def contacts_of(session: Session, chat: int) -> list[Contact]:
