@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from sqlmodel import Session, select
@@ -86,6 +86,24 @@ def find(session: Session, token: str) -> FeedToken | None:
         return None
     return session.exec(select(FeedToken).where(FeedToken.token_hash == hash_of(token),
                                                 FeedToken.revoked_at == None)).first()
+
+
+def touch(row: FeedToken, now: datetime, every: timedelta = timedelta(hours=1)) -> bool:
+    """Note that the feed was fetched; at most once per `every`, so polling costs no write each time."""
+    if row.last_used_at is not None and now - row.last_used_at < every:
+        return False
+    row.last_used_at = now
+    return True
+
+
+def listing(session: Session) -> list[dict]:
+    """Every token row, newest first, named for people: whose feed, since when, last fetched, revoked."""
+    depts = {d.id: d.name for d in session.exec(select(Department))}
+    people = {c.id: c.name for c in session.exec(select(Contact))}
+    rows = session.exec(select(FeedToken).order_by(FeedToken.id.desc()))
+    return [{"id": r.id, "scope": r.scope,
+             "of": {"all": "all", "department": depts.get(r.department_id), "contact": people.get(r.contact_id)}[r.scope],
+             "created_at": r.created_at, "last_used_at": r.last_used_at, "revoked_at": r.revoked_at} for r in rows]
 
 
 def scope_of_row(row: FeedToken) -> Scope:

@@ -7,7 +7,7 @@ import json
 import subprocess
 import tempfile
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import icalendar
@@ -306,3 +306,24 @@ def test_a_reloaded_plan_with_a_new_title_changes_the_etag_and_the_bytes(world, 
         load_demo(world, tmp_path / "again", PLAN.replace("每周动态", "每周工作动态"))
         after = client.get(url, headers={"If-None-Match": before.headers["etag"]})
     assert after.status_code == 200 and "每周工作动态" in after.text and "每周动态" not in after.text
+
+
+def test_fetches_are_noted_hourly_and_feed_list_shows_whose_url_is_used(world, cli):
+    with Session(world) as session:
+        token = feed_tokens.ensure(session, scope(world, "epb"), signer(), NOW)
+        feed_tokens.ensure(session, scope(world, "edu"), signer(), NOW)
+        session.commit()
+    url = path_of(feed_tokens.urls(PUBLIC, token).https)
+    moments = iter([NOW, NOW + timedelta(minutes=30), NOW + timedelta(hours=2)])
+    clock = {"now": NOW}
+    with TestClient(app_for(world, lambda: clock["now"])) as client:
+        seen = []
+        for at in moments:
+            clock["now"] = at
+            assert client.get(url).status_code == 200
+            with Session(world) as session:
+                seen.append(feed_tokens.find(session, token).last_used_at)
+    assert seen == [NOW, NOW, NOW + timedelta(hours=2)]  # the half-hour fetch wrote nothing
+    listed = {i["of"]: i for i in cli.json("feed", "list")}
+    assert listed["市环保局"]["last_used_at"].startswith("2016-09-26 04:00") and listed["市教育局"]["last_used_at"] is None
+    assert "市环保局" in cli("feed", "list").stdout

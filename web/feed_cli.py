@@ -1,6 +1,9 @@
-"""`duban feed url|revoke|export DEPARTMENT|CONTACT|all`: the iCal feed links and their bytes."""
+"""`duban feed url|revoke|export DEPARTMENT|CONTACT|all` and `duban feed list`: the iCal feed links,
+their bytes, and who has which (with when each was last fetched).
 
-from __future__ import annotations
+No `from __future__ import annotations`: Typer reads the annotations of the commands defined
+inside register(), whose types (JsonOpt) are local names there (as in web/users_cli.py).
+"""
 
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +18,7 @@ Target = Annotated[str, typer.Argument(help="部门（编号/名称）、联系�
 def register(app: typer.Typer) -> None:
     from db.queries import NotFound
     from scheduler import wiring
-    from scheduler.cli import database, fail, now, out, settings
+    from scheduler.cli import JsonOpt, database, fail, now, out, print_json, print_table, settings
 
     feed_app = typer.Typer(no_args_is_help=True, help="日历订阅 iCal feeds (/feeds/TOKEN.ics).")
     app.add_typer(feed_app, name="feed")
@@ -34,6 +37,22 @@ def register(app: typer.Typer) -> None:
             session.commit()
         links = feed_tokens.urls(settings().public_url, token)
         out.print(f"{links.https}\n{links.webcal}\n{links.google}", highlight=False, soft_wrap=True)
+
+    @feed_app.command("list")
+    def listing(as_json: JsonOpt = False) -> None:
+        """Every feed URL issued: whose, since when, last fetched (to the hour), revoked."""
+        with database() as session:
+            items = feed_tokens.listing(session)
+
+        def when(t) -> str:
+            return t.strftime("%Y-%m-%d %H:%M") if t else "—"
+
+        if as_json:
+            print_json(items)
+            return
+        print_table("日历链接 Feed URLs", ["id", "scope", "of", "created", "last fetched", "revoked"],
+                    [[i["id"], i["scope"], i["of"], when(i["created_at"]), when(i["last_used_at"]),
+                      when(i["revoked_at"])] for i in items])
 
     @feed_app.command("revoke")
     def revoke(target: Target) -> None:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from scheduler import feed_tokens, feeds
-from web.deps import SessionDep, SettingsDep
+from web.deps import NowDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["feeds"])
 ICS = "text/calendar; charset=utf-8"
@@ -45,10 +45,12 @@ def _fresh(request: Request, etag: str, modified) -> bool:
 @router.api_route("/feeds/{token}.ics", methods=["GET", "HEAD"], response_class=Response,
             responses={200: {"content": {"text/calendar": {}}, "description": "The iCal feed"},
                        304: {"description": "Not modified"}, 404: {"description": "No such feed"}})
-def feed(token: str, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+def feed(token: str, request: Request, session: SessionDep, settings: SettingsDep, now: NowDep) -> Response:
     row = feed_tokens.find(session, token)
     if row is None:
         raise HTTPException(404, "找不到该日历 / No such calendar")
+    if feed_tokens.touch(row, now):
+        session.commit()
     scope = feed_tokens.scope_of_row(row)
     print_ = feeds.fingerprint(session, scope)
     etag, modified = etag_of(print_, settings.public_url), feeds.last_modified(print_)
