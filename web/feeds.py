@@ -42,9 +42,10 @@ def _fresh(request: Request, etag: str, modified) -> bool:
     return False
 
 
-@router.api_route("/feeds/{token}.ics", methods=["GET", "HEAD"], response_class=Response,
+@router.get("/feeds/{token}.ics", response_class=Response,
             responses={200: {"content": {"text/calendar": {}}, "description": "The iCal feed"},
                        304: {"description": "Not modified"}, 404: {"description": "No such feed"}})
+@router.head("/feeds/{token}.ics", response_class=Response, include_in_schema=False)  # GET's answer, no body
 def feed(token: str, request: Request, session: SessionDep, settings: SettingsDep, now: NowDep) -> Response:
     row = feed_tokens.find(session, token)
     if row is None:
