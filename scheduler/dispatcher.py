@@ -114,15 +114,17 @@ class Dispatcher:
                 await self._batch(session, ids, now, report)
 
     def _load(self, session: Session, ids: list[int]) -> list[_Row]:
-        rows = session.exec(
-            select(Delivery, Contact, Occurrence, Duty, Plan, Department)
-            .join(Contact, Delivery.contact_id == Contact.id)
-            .outerjoin(Occurrence, Delivery.occurrence_id == Occurrence.id)
-            .outerjoin(Duty, Occurrence.duty_id == Duty.id).outerjoin(Plan, Duty.plan_id == Plan.id)
-            .outerjoin(Department, Occurrence.department_id == Department.id)
-            .where(Delivery.id.in_(ids)).order_by(Delivery.send_at, Delivery.id)).all()
-        feeds = contact_feed_urls(session, list({c.id for _, c, *_ in rows}), self.signer)
-        return [_Row(*r, feed_url=feeds.get(r[1].id)) for r in rows]
+        pairs = session.exec(select(Delivery, Contact).join(Contact, Delivery.contact_id == Contact.id)
+                             .where(Delivery.id.in_(ids)).order_by(Delivery.send_at, Delivery.id)).all()
+        # Occurrences (with their duty, plan, department) apart: a batch has far fewer of them than
+        # deliveries, and joined in, their JSON columns were decoded again for every delivery.
+        wanted = list({d.occurrence_id for d, _ in pairs if d.occurrence_id is not None})
+        context = {occ.id: (occ, *rest) for occ, *rest in session.exec(
+            select(Occurrence, Duty, Plan, Department).join(Duty, Occurrence.duty_id == Duty.id)
+            .join(Plan, Duty.plan_id == Plan.id).join(Department, Occurrence.department_id == Department.id)
+            .where(Occurrence.id.in_(wanted)))} if wanted else {}
+        feeds = contact_feed_urls(session, list({c.id for _, c in pairs}), self.signer)
+        return [_Row(d, c, *context.get(d.occurrence_id, (None,) * 4), feed_url=feeds.get(c.id)) for d, c in pairs]
 
     def _still_wanted(self, rows: list[_Row], now: datetime) -> tuple[list[_Row], list[_Row]]:
         """Split into rows to send and rows to cancel: closed or snoozed occurrences, superseded ones."""
