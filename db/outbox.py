@@ -7,10 +7,9 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Update, and_, bindparam, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from db.bulk import insert_rows
 from db.models import Delivery
 
 CHUNK = 2000
@@ -19,19 +18,7 @@ TABLE = Delivery.__table__
 
 def insert_new(session: Session, rows: list[dict]) -> int:
     """Insert deliveries whose idempotency key is new; existing keys are left alone."""
-    if not rows:
-        return 0
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    # executemany binds the first row's keys: give every row the same ones (body, fallback_of ...)
-    keys = dict.fromkeys(k for r in rows for k in r)
-    rows = [{k: r.get(k) for k in keys} for r in rows]
-    added = 0
-    for i in range(0, len(rows), CHUNK):
-        stmt = (insert(Delivery).on_conflict_do_nothing(index_elements=["idempotency_key"])
-                .returning(Delivery.id))
-        # RETURNING counts the rows really inserted on both databases (executemany's rowcount does not)
-        added += len(session.connection().execute(stmt, rows[i:i + CHUNK]).all())
-    return added
+    return insert_rows(session, TABLE, rows, unique="idempotency_key")
 
 
 def set_status(session: Session, ids: Iterable[int], status: str, **values: object) -> None:

@@ -11,9 +11,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from db.bulk import insert_rows
 from db.models import Contact, Department, Duty, Occurrence, Plan, utcnow
 from scheduler.occurrences import OccurrenceSpec, expand
 from scheduler.planfile import DutyPlan, PlanData
@@ -79,6 +79,8 @@ def _plan_row(session: Session, data: PlanData, depts: dict[str, Department], re
     }
     row = session.exec(select(Plan).where(Plan.key == data.key)).first()
     if row:
+        if row.source_hash != data.source_hash:  # a new version: feeds' ETags follow loaded_at
+            values["loaded_at"] = utcnow()
         _upsert(session, row, values, report, "plans")
     else:
         row = Plan(key=data.key, **values)
@@ -155,9 +157,8 @@ def sync_occurrences(session: Session, plan: Plan, duties: list[Duty], depts: di
             row.note = "no longer in the plan"
             session.add(row)
             report.changes["occurrences_cancelled"] += 1
-    if added:  # one executemany: building ORM objects for a big plan costs more than writing them
-        session.execute(insert(Occurrence.__table__), added)
-        report.changes["occurrences_added"] += len(added)
+    if added:  # in bulk: building ORM objects for a big plan cost more than writing them
+        report.changes["occurrences_added"] += insert_rows(session, Occurrence.__table__, added)
 
 
 def store_plan(session: Session, data: PlanData, *, calendar: WorkdayCalendar, today: date,
