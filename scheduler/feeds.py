@@ -68,18 +68,20 @@ def _occurrences(session: Session, scope: Scope):
 
 
 def fingerprint(session: Session, scope: Scope) -> tuple:
-    """What changes whenever the feed's bytes would: one aggregate query, no rendering."""
-    occ = Occurrence  # no join to Duty: a duty switched off comes with a plan load (loaded_at moves)
+    """What changes whenever the feed's bytes would: one aggregate query, no rendering. A plan's
+    new version (titles, requirements, a duty switched off) moves its loaded_at."""
+    occ = Occurrence
     query = select(func.count(), func.max(occ.updated_at), func.max(occ.done_at),
                    select(func.max(Plan.loaded_at)).scalar_subquery(), select(func.count(Plan.id)).scalar_subquery(),
                    func.count(occ.done_at))  # all from ix_occurrence_feed: no table rows read
-    if scope.kind != "all":
-        query = query.where(occ.department_id == _department_id(session, scope))
-    count, changed, done_at, loaded, plans, *closed = session.execute(query).one()
-    # A reloaded plan file (new titles, requirements) changes its source hash, not its rows' stamps.
-    sources = tuple(tuple(r) for r in session.execute(select(Plan.id, Plan.source_hash).order_by(Plan.id)))
+    if scope.kind == "contact":  # the contact's department inside the same query: one round trip
+        query = query.where(occ.department_id == select(Contact.department_id)
+                            .where(Contact.id == scope.contact_id).scalar_subquery())
+    elif scope.kind == "department":
+        query = query.where(occ.department_id == scope.department_id)
+    count, changed, done_at, loaded, plans, closed = session.execute(query).one()
     return (scope.kind, scope.department_id, scope.contact_id, count, _iso(changed), _iso(loaded), _iso(done_at),
-            plans, *closed, sources)
+            plans, closed)
 
 
 def _iso(moment: datetime | None) -> str | None:
