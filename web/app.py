@@ -47,5 +47,6 @@ def _routers() -> list:
     from web import answer_links, api, auth, board, health, metrics, reports
     from web import feeds as feed_routes
 
-    return [health.router, metrics.router, answer_links.router, reports.router, api.router,
-            feed_routes.router, auth.router, board.router]
+    # feeds first: calendar apps polling them are most of the requests, matched before the rest
+    return [feed_routes.router, health.router, metrics.router, answer_links.router, reports.router, api.router,
+            auth.router, board.router]

@@ -47,6 +47,8 @@ def _fresh(request: Request, etag: str, modified) -> bool:
                        304: {"description": "Not modified"}, 404: {"description": "No such feed"}})
 @router.head("/feeds/{token}.ics", response_class=Response, include_in_schema=False)  # GET's answer, no body
 def feed(token: str, request: Request, session: SessionDep, settings: SettingsDep, now: NowDep) -> Response:
+    # Calendar apps poll: each statement on its own, so no BEGIN and ROLLBACK round trips each time.
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     row = feed_tokens.find(session, token)
     if row is None:
         raise HTTPException(404, "找不到该日历 / No such calendar")
