@@ -27,6 +27,9 @@ def make_engine(url: str) -> Engine:
         # WAL + NORMAL: no fsync per commit (the dispatcher commits after every message); a power
         # cut may undo the last commits, never corrupt the file - at worst a reminder repeats.
         cur.execute("PRAGMA synchronous=NORMAL")
+        # Checkpoint every ~40 MB of WAL rather than 4 MB: each checkpoint syncs the file, and the
+        # outbox writes a few pages per message (bench dispatch: about 8% more messages a second).
+        cur.execute("PRAGMA wal_autocheckpoint=10000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
