@@ -16,6 +16,7 @@ from datetime import datetime
 
 import pytest
 import uvicorn
+from anyio import to_thread
 from sqlalchemy.engine import Engine
 
 from scheduler.settings import Settings
@@ -25,14 +26,22 @@ HOST = "127.0.0.1"
 
 
 @contextlib.contextmanager
-def serve(engine: Engine, settings: Settings, clock: Callable[[], datetime]) -> Iterator[str]:
-    """Serve `create_app(engine, settings, clock=clock)` until the block ends; yields the base URL."""
+def serve(engine: Engine, settings: Settings, clock: Callable[[], datetime], *,
+          threads: int | None = None) -> Iterator[str]:
+    """Serve `create_app(engine, settings, clock=clock)` until the block ends; yields the base URL.
+    `threads` shrinks the pool that runs sync routes (anyio's default is 40), for tests that
+    want more requests than threads."""
     # IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets that say so (no 40 ms delayed ACKs)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind((HOST, 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(engine, settings, clock=clock), log_level="warning",
-                            lifespan="off", access_log=False)
+    app = create_app(engine, settings, clock=clock)
+    if threads is not None:
+        @app.middleware("http")
+        async def few_threads(request, call_next):  # the limiter belongs to the server's event loop
+            to_thread.current_default_thread_limiter().total_tokens = threads
+            return await call_next(request)
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -53,7 +62,7 @@ def serve(engine: Engine, settings: Settings, clock: Callable[[], datetime]) -> 
 def web_server() -> Iterator[Callable[..., str]]:
     """`url = web_server(engine, settings, clock)`: a running server, stopped after the test."""
     with contextlib.ExitStack() as stack:
-        def start(engine: Engine, settings: Settings, clock: Callable[[], datetime]) -> str:
-            return stack.enter_context(serve(engine, settings, clock))
+        def start(engine: Engine, settings: Settings, clock: Callable[[], datetime], **options: object) -> str:
+            return stack.enter_context(serve(engine, settings, clock, **options))
 
         yield start

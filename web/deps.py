@@ -9,23 +9,32 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from scheduler.links import Signer
 from scheduler.settings import Settings
 
+CLOSERS = 8  # threads that only give connections back: each close is one short round trip
+
 
 async def db(request: Request) -> AsyncIterator[Session]:
     """A session per request; the route commits what it changes. Opening one does no I/O (it
-    connects on first use, in the route's thread), so it runs on the event loop; closing gives
-    the connection back with a ROLLBACK, so that runs in the thread pool."""
+    connects on first use, in the route's thread), so it runs on the event loop. Closing gives the
+    connection back (a ROLLBACK), in threads of its own: in the shared pool, a close could wait
+    behind routes that hold every thread while waiting for a connection only closes free."""
     session = Session(request.app.state.engine)
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)
+        await to_thread.run_sync(session.close, limiter=_closers(request.app.state))
+
+
+def _closers(state) -> CapacityLimiter:
+    if not hasattr(state, "closers"):  # made here, inside the running event loop
+        state.closers = CapacityLimiter(CLOSERS)
+    return state.closers
 
 
 # The three below only read app state: `async def` runs them on the event loop, where a plain
