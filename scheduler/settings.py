@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     telegram_start_failures: int = Field(5, ge=1)  # wrong invite codes per chat per hour before a pause
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    ops_token: SecretStr | None = None  # /metrics and /healthz's details from other machines
     templates_dir: Path | None = None
     log_level: str = "INFO"
     secret_file: Path = ROOT / "var" / "secret.key"

@@ -1,9 +1,11 @@
-"""/healthz and /metrics tell the truth about a constructed database state, and 503 when it is down."""
+"""/healthz and /metrics tell the truth about a constructed database state, and 503 when it is down;
+/metrics and the channel errors answer only this machine or the operator's token."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -12,7 +14,10 @@ from sqlmodel import Session
 from db.engine import make_engine
 from db.models import Answer, Attempt, Delivery
 from scheduler import heartbeat
-from tests.web_world import NOW, app_for, contact, load_demo, occurrence
+from tests.web_world import NOW, app_for, contact, load_demo, occurrence, settings
+
+OPS_TOKEN = "ops-token-for-tests-0123456789"
+OPS = {"Authorization": f"Bearer {OPS_TOKEN}"}
 
 
 @pytest.fixture
@@ -53,14 +58,14 @@ def busy(world):
 
 
 def samples(client: TestClient) -> dict[tuple, float]:
-    page = client.get("/metrics")
+    page = client.get("/metrics", headers=OPS)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/plain")
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(page.text) for s in family.samples}
 
 
 def test_metrics_count_deliveries_queue_attempts_delay_and_answers(busy):
-    got = samples(TestClient(app_for(busy)))
+    got = samples(TestClient(app_for(busy, ops_token=OPS_TOKEN)))
     assert got[("duban_deliveries", (("channel", "email"), ("status", "sent")))] == 3
     assert got[("duban_deliveries", (("channel", "telegram"), ("status", "failed")))] == 1
     assert got[("duban_deliveries", (("channel", "auto"), ("status", "pending")))] == 3
@@ -79,14 +84,14 @@ def test_metrics_count_deliveries_queue_attempts_delay_and_answers(busy):
 
 
 def test_each_app_has_its_own_registry(busy, tmp_path):
-    a, b = TestClient(app_for(busy)), TestClient(app_for(busy))
+    a, b = TestClient(app_for(busy, ops_token=OPS_TOKEN)), TestClient(app_for(busy, ops_token=OPS_TOKEN))
     assert samples(a) == samples(b)  # two apps, no "duplicated timeseries" from a shared registry
 
 
 def test_healthz_reports_the_clock_and_the_channels_last_errors(busy):
     heartbeat.beat(busy, heartbeat.PLANNED, NOW - timedelta(minutes=2))
     heartbeat.beat(busy, heartbeat.DISPATCHED, NOW - timedelta(seconds=20))
-    page = TestClient(app_for(busy)).get("/healthz")
+    page = TestClient(app_for(busy, ops_token=OPS_TOKEN)).get("/healthz", headers=OPS)
     assert page.status_code == 200
     body = page.json()
     assert body["status"] == "ok" and body["checks"]["database"] == "ok"
@@ -121,3 +126,23 @@ def test_healthz_is_503_with_a_clear_message_when_the_database_is_down(url):
     body = page.json()
     assert body["status"] == "failing" and body["checks"]["database"].startswith("down 数据库无法连接")
     assert "DATABASE_URL" in body["checks"]["database"]
+
+
+def test_from_elsewhere_metrics_and_channel_errors_need_the_operators_token(busy):
+    client = TestClient(app_for(busy, ops_token=OPS_TOKEN))  # the test client is not on loopback
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": OPS_TOKEN}):
+        page = client.get("/metrics", headers=headers)
+        assert page.status_code == 401 and "DUBAN_OPS_TOKEN" in page.text and "duban_" not in page.text
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json()["checks"]["database"] == "ok"
+    assert "DUBAN_OPS_TOKEN" in health.json()["checks"]["channels"] and "blocked" not in health.text
+    # no token configured: nobody elsewhere gets in, whatever they send
+    assert TestClient(app_for(busy)).get("/metrics", headers={"Authorization": "Bearer None"}).status_code == 401
+
+
+def test_on_this_machine_metrics_and_channel_errors_need_no_token(busy, web_server):
+    base = web_server(busy, settings(), lambda: NOW)  # a real server: the caller is 127.0.0.1
+    metrics = httpx.get(f"{base}/metrics")
+    assert metrics.status_code == 200 and "duban_deliveries" in metrics.text
+    channels = httpx.get(f"{base}/healthz").json()["checks"]["channels"]
+    assert channels["telegram"]["last_error"] == "Forbidden: bot was blocked"

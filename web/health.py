@@ -2,7 +2,8 @@
 
 503 only when Duban cannot work: the database is down, or the clock (plan + dispatch) has not run
 for `STALE` while it had run before. Channel errors are reported, not failed on: a channel that
-is down is the dispatcher's to retry and fall back from.
+is down is the dispatcher's to retry and fall back from. They are shown to the operator only
+(web/ops_access.py); everyone gets the status.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlmodel import Session, select
 
 from db.models import Attempt
 from scheduler.heartbeat import DISPATCHED, PLANNED, last_beats
+from web.ops_access import REFUSED, is_operator
 
 router = APIRouter()
 
@@ -66,7 +68,7 @@ def healthz(request: Request) -> JSONResponse:
     try:
         with Session(request.app.state.engine) as session:
             clock_ok, checks["clock"] = clock_check(session, now, stale_after(request))
-            checks["channels"] = channel_errors(session)
+            checks["channels"] = channel_errors(session) if is_operator(request) else REFUSED
         checks["database"] = "ok"
     except SQLAlchemyError as exc:
         clock_ok = False

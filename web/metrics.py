@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from db.models import Answer, Attempt, Delivery
+from web.ops_access import REFUSED, is_operator
 
 router = APIRouter()
 DELAY_BUCKETS = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 86400)  # seconds
@@ -114,4 +115,7 @@ def registry_for(request: Request) -> CollectorRegistry:
 
 @router.get("/metrics", tags=["health"], include_in_schema=False)
 def metrics(request: Request) -> Response:
+    if not is_operator(request):
+        return Response(REFUSED, status_code=401, media_type="text/plain; charset=utf-8",
+                        headers={"WWW-Authenticate": "Bearer"})
     return Response(generate_latest(registry_for(request)), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,30 @@
+"""Who may read the operator's pages: `/metrics`, and the channel errors in `/healthz` (they
+quote mail servers, which name addresses). A caller on this machine (Prometheus or curl next to
+Duban), or one sending `Authorization: Bearer <DUBAN_OPS_TOKEN>`. Behind a reverse proxy on the
+same machine, have it send X-Forwarded-For (uvicorn then sees the real caller)."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+
+from fastapi import Request
+
+REFUSED = ("仅限本机或持运维令牌访问 / for callers on this machine, or with the operator's token: "
+           "send `Authorization: Bearer $DUBAN_OPS_TOKEN` (set DUBAN_OPS_TOKEN in the settings)")
+
+
+def is_operator(request: Request) -> bool:
+    token = request.app.state.settings.ops_token
+    if token is not None:
+        given = request.headers.get("authorization", "").encode()
+        if hmac.compare_digest(given, f"Bearer {token.get_secret_value()}".encode()):
+            return True
+    return _on_this_machine(request.client.host if request.client else None)
+
+
+def _on_this_machine(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name, not an address (the test client says "testclient")
+        return False
