@@ -57,11 +57,19 @@ def _executemany(session: Session, table: Table, keys: list[str], values: list[l
     return added
 
 
+def _to_copy(column_type, session: Session):
+    """What a value needs before COPY: JSON as its text; a type's own bind step (UTC datetimes
+    are checked and converted); None when the value goes as it is."""
+    if isinstance(column_type, JSON):
+        return lambda v: json.dumps(v, ensure_ascii=False)
+    return column_type.bind_processor(session.get_bind().dialect)
+
+
 def _copy(session: Session, table: Table, keys: list[str], values: list[list], unique: str | None) -> int:
-    as_json = [i for i, k in enumerate(keys) if isinstance(table.c[k].type, JSON)]
-    for row in values if as_json else ():  # COPY takes JSON as its text
-        for i in as_json:
-            row[i] = None if row[i] is None else json.dumps(row[i], ensure_ascii=False)
+    convert = [(i, f) for i, k in enumerate(keys) if (f := _to_copy(table.c[k].type, session))]
+    for row in values if convert else ():
+        for i, f in convert:
+            row[i] = None if row[i] is None else f(row[i])
     columns = ", ".join(f'"{k}"' for k in keys)
     scratch = f"bulk_{table.name}_{next(_names)}"
     # The session's own connection and transaction: the rows commit or roll back with the rest.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy.exc import StatementError
 from sqlmodel import Session, select
 
 from db.bulk import insert_rows
@@ -60,3 +62,12 @@ def test_json_columns_are_written_as_json(engine) -> None:
         assert insert_rows(s, Department.__table__, rows) == 2
         s.commit()
         assert [d.aliases for d in s.exec(select(Department).order_by(Department.key))] == [["别名", AWKWARD]] * 2
+
+
+def test_a_time_without_zone_is_refused_as_the_orm_refuses_it(engine) -> None:
+    with Session(engine) as s:
+        contact = _contact(s)
+        naive = [{"idempotency_key": "n", "contact_id": contact, "channel": "", "purpose": "due",
+                  "send_at": datetime(2026, 9, 14, 9)}]
+        with pytest.raises((ValueError, StatementError), match="timezone"):
+            insert_rows(s, Delivery.__table__, naive, unique="idempotency_key")
