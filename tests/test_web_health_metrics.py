@@ -136,8 +136,9 @@ def test_from_elsewhere_metrics_and_channel_errors_need_the_operators_token(busy
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json()["checks"]["database"] == "ok"
     assert "DUBAN_OPS_TOKEN" in health.json()["checks"]["channels"] and "blocked" not in health.text
-    # no token configured: nobody elsewhere gets in, whatever they send
+    # no token configured (or an empty one): nobody elsewhere gets in, whatever they send
     assert TestClient(app_for(busy)).get("/metrics", headers={"Authorization": "Bearer None"}).status_code == 401
+    assert TestClient(app_for(busy, ops_token="")).get("/metrics", headers={"Authorization": "Bearer "}).status_code == 401
 
 
 def test_on_this_machine_metrics_and_channel_errors_need_no_token(busy, web_server):

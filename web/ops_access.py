@@ -16,9 +16,10 @@ REFUSED = ("仅限本机或持运维令牌访问 / for callers on this machine, 
 
 def is_operator(request: Request) -> bool:
     token = request.app.state.settings.ops_token
-    if token is not None:
+    secret = token.get_secret_value().strip() if token is not None else ""
+    if secret:  # an empty DUBAN_OPS_TOKEN= line is no token, not a token anyone can send
         given = request.headers.get("authorization", "").encode()
-        if hmac.compare_digest(given, f"Bearer {token.get_secret_value()}".encode()):
+        if hmac.compare_digest(given, f"Bearer {secret}".encode()):
             return True
     return _on_this_machine(request.client.host if request.client else None)
 
