@@ -57,16 +57,17 @@ def _executemany(session: Session, table: Table, keys: list[str], values: list[l
     return added
 
 
-def _to_copy(column_type, session: Session):
+def _to_copy(column_type, dialect):
     """What a value needs before COPY: JSON as its text; a type's own bind step (UTC datetimes
     are checked and converted); None when the value goes as it is."""
     if isinstance(column_type, JSON):
         return lambda v: json.dumps(v, ensure_ascii=False)
-    return column_type.bind_processor(session.get_bind().dialect)
+    return column_type.bind_processor(dialect)
 
 
 def _copy(session: Session, table: Table, keys: list[str], values: list[list], unique: str | None) -> int:
-    convert = [(i, f) for i, k in enumerate(keys) if (f := _to_copy(table.c[k].type, session))]
+    dialect = session.get_bind().dialect
+    convert = [(i, f) for i, k in enumerate(keys) if (f := _to_copy(table.c[k].type, dialect))]
     for row in values if convert else ():
         for i, f in convert:
             row[i] = None if row[i] is None else f(row[i])

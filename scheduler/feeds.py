@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 from icalendar import Alarm, Calendar, Event, vDuration, vRecur
-from sqlalchemy import func
+from sqlalchemy import func, true
 from sqlmodel import Session, select
 
 from db.models import Contact, Department, Duty, Occurrence, Plan
@@ -59,12 +59,19 @@ def _department_id(session: Session, scope: Scope) -> int | None:
     return scope.department_id
 
 
-def _occurrences(session: Session, scope: Scope):
-    query = (select(Occurrence).join(Duty, Occurrence.duty_id == Duty.id)
-             .where(Occurrence.status != "cancelled", Duty.active == True))
-    if scope.kind != "all":
-        query = query.where(Occurrence.department_id == _department_id(session, scope))
-    return query
+def _in_scope(scope: Scope):
+    """The scope's occurrences as a condition (a contact's department read inside the same query)."""
+    if scope.kind == "contact":
+        return Occurrence.department_id == (select(Contact.department_id)
+                                            .where(Contact.id == scope.contact_id).scalar_subquery())
+    if scope.kind == "department":
+        return Occurrence.department_id == scope.department_id
+    return true()
+
+
+def _occurrences(scope: Scope):
+    return (select(Occurrence).join(Duty, Occurrence.duty_id == Duty.id)
+            .where(Occurrence.status != "cancelled", Duty.active == True, _in_scope(scope)))
 
 
 def fingerprint(session: Session, scope: Scope) -> tuple:
@@ -73,12 +80,7 @@ def fingerprint(session: Session, scope: Scope) -> tuple:
     occ = Occurrence
     query = select(func.count(), func.max(occ.updated_at), func.max(occ.done_at),
                    select(func.max(Plan.loaded_at)).scalar_subquery(), select(func.count(Plan.id)).scalar_subquery(),
-                   func.count(occ.done_at))  # all from ix_occurrence_feed: no table rows read
-    if scope.kind == "contact":  # the contact's department inside the same query: one round trip
-        query = query.where(occ.department_id == select(Contact.department_id)
-                            .where(Contact.id == scope.contact_id).scalar_subquery())
-    elif scope.kind == "department":
-        query = query.where(occ.department_id == scope.department_id)
+                   func.count(occ.done_at)).where(_in_scope(scope))  # all from ix_occurrence_feed
     count, changed, done_at, loaded, plans, closed = session.execute(query).one()
     return (scope.kind, scope.department_id, scope.contact_id, count, _iso(changed), _iso(loaded), _iso(done_at),
             plans, closed)
@@ -99,7 +101,7 @@ def load(session: Session, scope: Scope) -> FeedData:
     duties = {d.id: d for d in session.exec(select(Duty))}
     plans = {p.id: p for p in session.exec(select(Plan))}
     rows = [Row(o, duties[o.duty_id], plans[duties[o.duty_id].plan_id], depts[o.department_id])
-            for o in session.exec(_occurrences(session, scope).order_by(Occurrence.id))]
+            for o in session.exec(_occurrences(scope).order_by(Occurrence.id))]
     if scope.kind == "all":
         name = "督办 · 全部事项 Duban: all duties"
     else:
