@@ -134,8 +134,11 @@ class TelegramChannel:
         if isinstance(exc, BadRequest):  # the message itself is wrong: sending it again will not help
             return TransportError(f"Telegram 拒绝了消息 refused the message: {text}", permanent=True)
         if isinstance(exc, InvalidToken):
-            return TransportError("Telegram 令牌无效 the bot token was refused: check DUBAN_TELEGRAM_TOKEN")
-        return TransportError(f"Telegram 暂时不可用 temporary failure: {type(exc).__name__}: {text}")
+            return TransportError("Telegram 令牌无效 the bot token was refused: check DUBAN_TELEGRAM_TOKEN",
+                                  channel_down=True)
+        # network errors, timeouts, Telegram's 5xx: nobody can be reached now, so the channel pauses
+        return TransportError(f"Telegram 暂时不可用 temporary failure: {type(exc).__name__}: {text}",
+                              channel_down=True)
 
     def _contacts(self, chat: int, change: Callable) -> int:
         with session_scope(self.engine) as session:

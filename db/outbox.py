@@ -21,36 +21,47 @@ def insert_new(session: Session, rows: list[dict]) -> int:
     return insert_rows(session, TABLE, rows, unique="idempotency_key")
 
 
-def set_status(session: Session, ids: Iterable[int], status: str, **values: object) -> None:
-    """Set `status` (and the other columns given) on the deliveries `ids`."""
+def set_status(session: Session, ids: Iterable[int], status: str, *, holder: str | None = None,
+               **values: object) -> int:
+    """Set `status` (and the other columns given) on the deliveries `ids`; with `holder`, only on
+    those it still holds (claimed by it, lease not taken over). Returns how many rows changed."""
     ids = list(ids)
     params = {f"v_{k}": v for k, v in values.items()} | {"v_status": status}
-    columns = tuple(sorted(values))
+    if holder is not None:
+        params["b_holder"] = holder
+    columns, held = tuple(sorted(values)), holder is not None
     if len(ids) == 1:  # the dispatcher's usual case: "= ?" skips re-rendering an expanding IN per call
-        session.connection().execute(_status_update(columns, one=True), params | {"b_id": ids[0]})
-        return
+        return session.connection().execute(_status_update(columns, held, one=True),
+                                            params | {"b_id": ids[0]}).rowcount
+    changed = 0
     for i in range(0, len(ids), CHUNK):
         # A prepared Core UPDATE on the session's connection: building the statement and the
         # ORM path (session synchronisation) each cost more than running it; callers don't reread.
-        session.connection().execute(_status_update(columns), params | {"ids": ids[i:i + CHUNK]})
+        changed += session.connection().execute(_status_update(columns, held),
+                                                params | {"ids": ids[i:i + CHUNK]}).rowcount
+    return changed
 
 
 @cache
-def _status_update(columns: tuple[str, ...], one: bool = False) -> Update:
+def _status_update(columns: tuple[str, ...], held: bool, one: bool = False) -> Update:
     which = TABLE.c.id == bindparam("b_id") if one else TABLE.c.id.in_(bindparam("ids", expanding=True))
+    if held:
+        which = and_(which, TABLE.c.status == "claimed", TABLE.c.claimed_by == bindparam("b_holder"))
     return update(TABLE).where(which).values(status=bindparam("v_status"),
                                              **{c: bindparam(f"v_{c}") for c in columns})
 
 
 def claim(session: Session, now: datetime, worker: str, lease: timedelta, limit: int) -> list[int]:
-    """Lease up to `limit` due deliveries to `worker`: pending ones, and claimed ones whose lease ran out.
+    """Lease due deliveries to `worker`: pending ones, and claimed ones whose lease ran out.
 
-    On PostgreSQL the rows are locked with SKIP LOCKED, so several dispatchers share the outbox
-    without taking the same row; SQLite serialises writers, which gives the same guarantee.
+    Up to `limit` of them, together with every other due delivery of the same contacts, so that
+    what one contact is due goes out as one digest however the batches fall. On PostgreSQL the
+    rows are locked with SKIP LOCKED, so several dispatchers share the outbox without taking the
+    same row; SQLite serialises writers, which gives the same guarantee.
     """
-    due = or_(and_(Delivery.status == "pending", Delivery.send_at <= now),
-              and_(Delivery.status == "claimed", Delivery.lease_until < now))
-    pick = (select(Delivery.id).where(due).order_by(Delivery.send_at, Delivery.id).limit(limit)
+    due = _due(now)
+    first = select(Delivery.contact_id).where(due).order_by(Delivery.send_at, Delivery.id).limit(limit)
+    pick = (select(Delivery.id).where(due, Delivery.contact_id.in_(first.scalar_subquery()))
             .with_for_update(skip_locked=True))
     stmt = (update(Delivery).where(Delivery.id.in_(pick.scalar_subquery()))
             .values(status="claimed", claimed_by=worker, lease_until=now + lease)
@@ -58,3 +69,32 @@ def claim(session: Session, now: datetime, worker: str, lease: timedelta, limit:
     ids = [row[0] for row in session.execute(stmt)]
     session.commit()
     return ids
+
+
+def renew(session: Session, ids: list[int], worker: str, until: datetime) -> set[int]:
+    """Extend `worker`'s lease on `ids` to `until`; the ids it still held (the others were taken
+    over after its lease ran out, and must not be sent by it)."""
+    kept: set[int] = set()
+    for i in range(0, len(ids), CHUNK):
+        stmt = (update(Delivery).where(Delivery.id.in_(ids[i:i + CHUNK]), Delivery.status == "claimed",
+                                       Delivery.claimed_by == worker)
+                .values(lease_until=until).returning(Delivery.id))
+        kept.update(row[0] for row in session.execute(stmt))
+    session.commit()
+    return kept
+
+
+def reopen(session: Session, ids: list[int], send_at: datetime) -> None:
+    """Put failed deliveries back to pending at `send_at`, and cancel the fallbacks not yet sent:
+    their failure turned out to be the channel's, not their recipients'."""
+    if not ids:
+        return
+    session.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.status == "failed")
+                    .values(status="pending", send_at=send_at, lease_until=None))
+    session.execute(update(Delivery).where(Delivery.fallback_of.in_(ids), Delivery.status == "pending")
+                    .values(status="cancelled", last_error="the channel, not the recipient, had failed"))
+
+
+def _due(now: datetime):
+    return or_(and_(Delivery.status == "pending", Delivery.send_at <= now),
+               and_(Delivery.status == "claimed", Delivery.lease_until < now))

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = f"sqlite:///{ROOT / 'var' / 'duban.db'}"
+SECRET_KEY_LENGTH = 32  # characters of DUBAN_SECRET_KEY, at least
+MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def settings_file() -> str:
@@ -47,6 +50,7 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     ops_token: SecretStr | None = None  # /metrics and /healthz's details from other machines
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)  # whose X-Forwarded-For is believed
     templates_dir: Path | None = None
     log_level: str = "INFO"
     secret_file: Path = ROOT / "var" / "secret.key"
@@ -57,29 +61,73 @@ class Settings(BaseSettings):
     max_attempts: int = Field(12, ge=1)
     retry_base_seconds: float = Field(60, ge=0)
     retry_max_seconds: float = Field(7200, ge=0)
+    pause_base_seconds: float = Field(15, gt=0)  # a channel that is down: first wait before a probe
+    pause_max_seconds: float = Field(120, gt=0)  # ... doubling up to this
     planner_every_minutes: int = Field(10, ge=1)
     dispatch_every_seconds: int = Field(30, ge=1)
     overdue_lookahead_days: int = Field(14, ge=1, le=366)
 
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, key: SecretStr | None) -> SecretStr | None:
+        """A signing key anyone could guess signs links anyone could forge: refuse short ones.
+        An empty value is no key (the secret file is used), as when the line is left blank."""
+        if key is None or not key.get_secret_value():
+            return None
+        if len(key.get_secret_value()) < SECRET_KEY_LENGTH:
+            raise ValueError(f"签名密钥太短，至少 {SECRET_KEY_LENGTH} 个字符 / too short for a signing key: at least "
+                             f"{SECRET_KEY_LENGTH} characters; make one with {MAKE_SECRET}, or leave it unset "
+                             "to use the generated secret file")
+        return key
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, level: str) -> str:
+        if level.upper() not in LOG_LEVELS:
+            raise ValueError(f"未知的日志级别 unknown log level: use one of {', '.join(LOG_LEVELS)}")
+        return level.upper()
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; str() names each bad variable and what is wrong, never its value."""
+
+    def __init__(self, exc: ValidationError):
+        lines = [f"{_variable(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+        super().__init__("设置有误 invalid settings:\n  " + "\n  ".join(lines))
+
+
+def _variable(loc: tuple) -> str:
+    """The environment variable a validation error's location stands for (DUBAN_X, DATABASE_URL)."""
+    name = str(loc[0]) if loc else "?"
+    name = name if name.isupper() else f"DUBAN_{name.upper()}"
+    return name + "".join(f"[{part}]" for part in loc[1:])
+
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment, then the settings file, then the defaults."""
-    return Settings(_env_file=settings_file(), **overrides)
+    """Settings from the environment, then the settings file, then the defaults; SettingsError
+    when a value is wrong."""
+    try:
+        return Settings(_env_file=settings_file(), **overrides)
+    except ValidationError as exc:
+        raise SettingsError(exc) from None
 
 
-def hide_password(url: str) -> str:
-    """`url` with its password replaced by ***, for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+# Query parameters that carry a credential: libpq's password and sslpassword, and the usual others.
+SECRET_PARAMS = ("password", "passwd", "pass", "pwd", "sslpassword", "token", "access_token", "secret",
+                 "api_key", "apikey")
+_USERINFO = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:]*:)[^\s/?#]*@")
+_PARAMS = re.compile(rf"(?P<head>[?&;](?:{'|'.join(SECRET_PARAMS)})=)[^&#\s'\"<>]*", re.IGNORECASE)
+
+
+def hide_password(text: str) -> str:
+    """`text` (a URL, or a message with URLs in it) with every URL password replaced by ***: the
+    one in user:password@ and those in query parameters (?password=, &sslpassword=, ...)."""
+    return _PARAMS.sub(r"\g<head>***", _USERINFO.sub(r"\g<head>***@", text))
 
 
 def masked(settings: Settings) -> dict[str, object]:
     """The settings as plain values for printing: secrets masked, URL passwords hidden."""
     out = settings.model_dump(mode="json")
-    out["database_url"] = hide_password(settings.database_url)
     if settings.smtp_url is not None:
         out["smtp_url"] = hide_password(settings.smtp_url.get_secret_value())
-    return out
+    return {k: hide_password(v) if isinstance(v, str) else v for k, v in out.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ from functools import cache
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from scheduler.breaker import Backoff
 from scheduler.channels.base import Channel
 from scheduler.channels.console import ConsoleChannel
 from scheduler.dispatcher import Dispatcher, DispatchPolicy
@@ -63,10 +65,17 @@ def dispatch_policy(settings: Settings) -> DispatchPolicy:
         batch=settings.dispatch_batch, lease=timedelta(seconds=settings.lease_seconds),
         tries=settings.send_tries, max_attempts=settings.max_attempts,
         backoff_base=timedelta(seconds=settings.retry_base_seconds),
-        backoff_max=timedelta(seconds=settings.retry_max_seconds))
+        backoff_max=timedelta(seconds=settings.retry_max_seconds),
+        pause=Backoff(timedelta(seconds=settings.pause_base_seconds),
+                      timedelta(seconds=max(settings.pause_max_seconds, settings.pause_base_seconds))))
 
 
 def dispatcher(engine: Engine, settings: Settings, chans: dict[str, Channel]) -> Dispatcher:
     return Dispatcher(lambda: Session(engine, expire_on_commit=False), chans,
                       Renderer(settings.templates_dir), signer(settings), calendars(settings),
-                      worker=f"{socket.gethostname()}:{os.getpid()}", policy=dispatch_policy(settings))
+                      worker=worker_name(), policy=dispatch_policy(settings))
+
+
+def worker_name() -> str:
+    """Who holds a lease: host, process and this dispatcher (two in one process hold apart)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"

@@ -105,6 +105,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.owner.data_seconds:
+            await asyncio.sleep(self.owner.data_seconds)
         if self.owner._take("drop_data"):
             server.transport.abort()
             return "421 4.4.2 dropped"
@@ -157,6 +159,7 @@ class SmtpServer:
         self.connect_reply = "421 4.3.2 Service not available, try later"
         self.mail_reply = "451 4.3.0 Temporary failure, try later"
         self.stall_seconds = 0.0
+        self.data_seconds = 0.0  # how long every DATA takes (a slow relay)
         self.auth, self.tls = auth, tls
         self._controller = _Controller(self, **self._options(cert_dir))
 
@@ -231,9 +234,19 @@ class SmtpServer:
         """Hang up after reading the next `count` messages, before saying they were accepted."""
         self._add("drop_data", count)
 
+    def slow_down(self, seconds: float) -> None:
+        """Take `seconds` over every message from now on, as a slow relay does."""
+        self.data_seconds = seconds
+
     def reject(self, recipient: str, reply: str = "550 5.1.1 No such user here") -> None:
         """Refuse RCPT TO this address from now on."""
         self.rejected[recipient.lower()] = reply
+
+    def heal(self) -> None:
+        """Take back every fault still pending and every refused recipient: the relay is well again."""
+        with self._lock:
+            self._pending.clear()
+        self.rejected.clear()
 
     def drop_connections(self) -> int:
         """Hang up every open connection now (as a server restart or idle timeout would)."""

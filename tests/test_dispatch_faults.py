@@ -56,16 +56,16 @@ def burst(engine, tmp_path: Path, n: int = BURST) -> None:
         assert s.exec(select(func.count()).select_from(Delivery)).one() == n
 
 
-def env(engine, smtp) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+def env(engine, smtp, **extra: str) -> dict[str, str]:
+    return extra | {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False),
             "DUBAN_SMTP_URL": smtp.url(), "DUBAN_MAIL_FROM": "duban@example.org",
-            "DUBAN_SECRET_KEY": "crash-test", "DUBAN_LEASE_SECONDS": str(LEASE),
-            "DUBAN_RETRY_BASE_SECONDS": "0", "DUBAN_DISPATCH_BATCH": "50", "DUBAN_LOG_LEVEL": "WARNING"}
+            "DUBAN_SECRET_KEY": "crash-tests-secret-key-0123456789abcdef", "DUBAN_LEASE_SECONDS": str(LEASE),
+            "DUBAN_RETRY_BASE_SECONDS": "0", "DUBAN_DISPATCH_BATCH": "50", "DUBAN_LOG_LEVEL": "WARNING"} | extra
 
 
-def start_tick(engine, smtp, tmp_path: Path, now: datetime) -> subprocess.Popen:
+def start_tick(engine, smtp, tmp_path: Path, now: datetime, **extra: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "scheduler", "tick", "--now", now.isoformat()],
-                            env=env(engine, smtp), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            env=env(engine, smtp, **extra), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def finish(proc: subprocess.Popen) -> None:
@@ -104,7 +104,8 @@ def test_an_smtp_server_refusing_then_dropping_connections_delays_but_loses_noth
     smtp_server.refuse_connections(count=4, reply="421 4.3.2 Service not available")
     smtp_server.drop_at_data(count=3)
     settings = Settings(database_url=str(engine.url), smtp_url=smtp_server.url(), mail_from="duban@example.org",
-                        secret_key="x", retry_base_seconds=60, send_tries=2)
+                        secret_key="fault-tests-secret-key-0123456789abcdef", retry_base_seconds=60,
+                        send_tries=2)
     dispatcher = wiring.dispatcher(engine, settings, wiring.channels(settings))
     dispatcher.sleep = lambda _s: asyncio.sleep(0)  # in-process retry waits: no need to sit them out
     planning = Planning(wiring.calendars(settings), horizon_days=60)
@@ -133,3 +134,26 @@ def test_two_dispatchers_share_the_outbox_and_send_nothing_twice(engine, tmp_pat
         workers = {w for (w,) in s.execute(select(Delivery.claimed_by).distinct())}
     assert len(workers) == 2  # both took part
     assert status_counts(engine) == {"sent": BURST}
+
+
+def test_a_slow_relay_outlasting_the_lease_still_sends_nothing_twice(engine, tmp_path, smtp_server):
+    """One batch takes 3x the lease: the first dispatcher renews its lease while it works, so a
+    second one started later (its clock as far on as the time that passed) takes only what is left."""
+    n, lease, per_message = 60, 2, 0.1
+    burst(engine, tmp_path, n=n)
+    smtp_server.slow_down(per_message)
+    slow = {"DUBAN_LEASE_SECONDS": str(lease), "DUBAN_DISPATCH_BATCH": str(n)}
+    first = start_tick(engine, smtp_server, tmp_path, SEND_AT, **slow)
+    while not smtp_server.messages:  # the first has claimed the whole burst and is sending it
+        assert first.poll() is None, first.communicate()[1].decode()
+        time.sleep(0.01)
+    started = time.monotonic()
+    time.sleep(2 * lease)
+    second = start_tick(engine, smtp_server, tmp_path,
+                        SEND_AT + timedelta(seconds=time.monotonic() - started), **slow)
+    for p in (first, second):
+        finish(p)
+    got = Counter(r.rcpt_tos[0] for r in smtp_server.messages)
+    assert len(got) == n and set(got.values()) == {1}
+    assert status_counts(engine) == {"sent": n}
+

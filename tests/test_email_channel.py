@@ -333,7 +333,8 @@ def test_an_unknown_mailbox_is_permanent_and_the_connection_stays_usable(
     error = fails(ch, reminder(n=1), reminder(to="无此人 <nobody@example.org>", n=2))
     run(send_all(ch, reminder(n=3)))
 
-    assert error.permanent
+    assert error.permanent and not error.channel_down
+    assert error.reply is None  # 5.1.1: this mailbox, never the relay as a whole
     assert "550" in str(error) and "nobody@example.org" in str(error)
     assert str(error).startswith("邮件服务器拒绝了收件人")
     assert [m.message["X-Duban-Delivery"] for m in smtp_server.messages] == ["1", "3"]
@@ -346,7 +347,7 @@ def test_a_server_refusing_connections_is_temporary_then_recovers(smtp_server: S
     error = fails(ch, reminder(n=1))
     run(send_all(ch, reminder(n=2)))
 
-    assert not error.permanent
+    assert error.channel_down and not error.permanent
     assert "421" in str(error) and "not accepting connections" in str(error)
     assert [m.message["X-Duban-Delivery"] for m in smtp_server.messages] == ["2"]
 
@@ -356,7 +357,7 @@ def test_a_4xx_answer_to_mail_is_temporary(smtp_server: SmtpServer) -> None:
 
     error = fails(channel(smtp_server), reminder())
 
-    assert not error.permanent
+    assert error.channel_down and not error.permanent
     assert "451" in str(error)
 
 
@@ -372,13 +373,23 @@ def test_a_421_answer_to_mail_is_temporary_and_the_next_send_reconnects(
     assert len(smtp_server.messages) == 1 and smtp_server.connections == 2
 
 
-def test_a_5xx_answer_to_mail_is_permanent(smtp_server: SmtpServer) -> None:
+def test_a_5xx_answer_to_mail_refuses_every_message_so_the_channel_is_down(smtp_server: SmtpServer) -> None:
     smtp_server.refuse_mail(1, "553 5.7.1 Sender address rejected")
 
     error = fails(channel(smtp_server), reminder())
 
-    assert error.permanent
+    assert error.channel_down and not error.permanent  # the sender is ours: no recipient is at fault
     assert "553" in str(error)
+
+
+def test_a_5xx_to_a_recipient_without_a_mailbox_status_carries_its_reply_to_compare(
+        smtp_server: SmtpServer) -> None:
+    smtp_server.reject("zhang@example.org", "554 Relay access denied for <zhang@example.org>")
+
+    error = fails(channel(smtp_server), reminder(to="张三 <zhang@example.org>"))
+
+    assert error.permanent and not error.channel_down
+    assert error.reply == "554 relay access denied for"  # the address cut out
 
 
 def test_a_server_that_stops_answering_times_out_and_the_next_send_reconnects(
@@ -401,7 +412,7 @@ def test_nothing_listening_is_a_temporary_error_that_says_where(smtp_server: Smt
 
     error = fails(ch, reminder())
 
-    assert not error.permanent
+    assert error.channel_down and not error.permanent
     assert str(error).startswith(f"无法连接邮件服务器 127.0.0.1:{port}")
     assert f"Cannot reach the mail server 127.0.0.1:{port}" in str(error)
 

@@ -2,8 +2,8 @@
 
 503 only when Duban cannot work: the database is down, or the clock (plan + dispatch) has not run
 for `STALE` while it had run before. Channel errors are reported, not failed on: a channel that
-is down is the dispatcher's to retry and fall back from. They are shown to the operator only
-(web/ops_access.py); everyone gets the status.
+is down is the dispatcher's to pause and probe (`paused_channels`: since when, next probe). Errors
+are shown to the operator only (web/ops_access.py); everyone gets the status.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from db.models import Attempt
+from scheduler import breaker
 from scheduler.heartbeat import DISPATCHED, PLANNED, last_beats
 from web.ops_access import REFUSED, is_operator
 
@@ -61,6 +62,13 @@ def channel_errors(session: Session) -> dict[str, dict]:
     return found
 
 
+def paused_channels(session: Session, details: bool) -> dict[str, dict]:
+    """Channels the dispatcher paused because they cannot send (scheduler/breaker.py): since when
+    and the next probe; the error (it may quote a mail server) for the operator only."""
+    return {name: {"since": p.since, "next_probe": p.until, "failed_probes": p.failures}
+            | ({"error": p.error} if details else {}) for name, p in breaker.paused(session).items()}
+
+
 @router.get("/healthz", tags=["health"])
 def healthz(request: Request) -> JSONResponse:
     now = request.app.state.clock()
@@ -69,6 +77,7 @@ def healthz(request: Request) -> JSONResponse:
         with Session(request.app.state.engine) as session:
             clock_ok, checks["clock"] = clock_check(session, now, stale_after(request))
             checks["channels"] = channel_errors(session) if is_operator(request) else REFUSED
+            checks["paused_channels"] = paused_channels(session, is_operator(request))
         checks["database"] = "ok"
     except SQLAlchemyError as exc:
         clock_ok = False

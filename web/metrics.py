@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from db.models import Answer, Attempt, Delivery
+from scheduler import breaker
 from web.ops_access import REFUSED, is_operator
 
 router = APIRouter()
@@ -51,6 +52,7 @@ class DatabaseCollector(Collector):
             yield self._attempts(session)
             yield self._delay(session, now)
             yield self._answers(session)
+            yield self._paused(session, now)
 
     @staticmethod
     def _deliveries(session: Session) -> GaugeMetricFamily:
@@ -101,6 +103,15 @@ class DatabaseCollector(Collector):
                             .group_by(Answer.action, Answer.channel)).all()
         for action, channel, n in rows:
             family.add_metric([action, channel], n)
+        return family
+
+
+    @staticmethod
+    def _paused(session: Session, now: datetime) -> GaugeMetricFamily:
+        family = GaugeMetricFamily("duban_channel_paused_seconds", "Channels paused because they cannot "
+                                   "send to anyone: seconds since the outage began", labels=["channel"])
+        for name, pause in sorted(breaker.paused(session).items()):
+            family.add_metric([name], max(0.0, (now - _aware(pause.since)).total_seconds()))
         return family
 
 

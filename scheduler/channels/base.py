@@ -37,12 +37,22 @@ class Receipt:
 
 
 class TransportError(Exception):
-    """A send failed; `permanent` errors (bad address, bot blocked) are not retried."""
+    """A send failed, and whose fault it is.
 
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
+    `permanent`: this message or this recipient will never go (bad address, bot blocked): not
+    retried. `channel_down`: the channel cannot send to anyone now (relay unreachable, login or
+    sender refused, 4xx): the dispatcher pauses the channel and spends no delivery's attempts.
+    Neither: this message may go later (retried, spending its attempts). `reply` is the
+    provider's answer without addresses, so that refusals of different recipients compare.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None,
+                 channel_down: bool = False, reply: str | None = None):
         super().__init__(message)
-        self.permanent = permanent
+        self.permanent = permanent and not channel_down
         self.retry_after = retry_after
+        self.channel_down = channel_down
+        self.reply = reply
 
 
 class Channel(Protocol):

@@ -3,8 +3,9 @@
 Configured by one URL: smtp://user:pass@host:587 (STARTTLS when offered; ?starttls=0 never,
 ?starttls=1 always) or smtps://user:pass@host:465 (TLS from the start); ?verify=0 accepts a
 self-signed relay, ?timeout=SECONDS bounds every step. Errors are sorted for the dispatcher: a
-5xx answer to MAIL, RCPT or DATA will not change on retry (permanent); 4xx answers, refused
-connections, timeouts and drops may (temporary).
+5xx answer to RCPT or DATA will not change on retry (permanent); a drop during DATA may
+(temporary); failures of the relay itself (unreachable, timeouts, login or sender refused, any
+4xx) are `channel_down`: the dispatcher pauses email rather than spending deliveries' attempts.
 """
 
 from __future__ import annotations
@@ -256,14 +257,14 @@ class EmailChannel:
             if not reused:
                 raise TransportError(_say(f"邮件服务器 {self.where} 连接后立即断开。",
                                           f"The mail server {self.where} closed the connection "
-                                          "right after connecting.")) from None
+                                          "right after connecting."), channel_down=True) from None
         await self._connect()  # it had dropped the idle connection: once more, on a fresh one
         try:
             await self._transaction(mail)
         except _Stale:
             raise TransportError(_say(f"邮件服务器 {self.where} 反复断开连接。",
                                       f"The mail server {self.where} keeps dropping the "
-                                      "connection.")) from None
+                                      "connection."), channel_down=True) from None
 
     async def _connect(self) -> bool:
         """Connect when not connected; True when an existing connection is reused."""
@@ -277,9 +278,9 @@ class EmailChannel:
         try:
             await self._smtp.connect()
         except SMTPResponseException as exc:
-            raise TransportError(_connect_refused(self.where, exc)) from exc
+            raise TransportError(_connect_refused(self.where, exc), channel_down=True) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise TransportError(_unreachable(self.where, exc, c.verify)) from exc
+            raise TransportError(_unreachable(self.where, exc, c.verify), channel_down=True) from exc
         return False
 
     async def _transaction(self, mail: Composed) -> None:
@@ -308,7 +309,7 @@ class EmailChannel:
             detail = str(exc) or f"no answer within {self.config.timeout:g} s"
             raise TransportError(_say(f"邮件服务器 {self.where} 在 {step} 步骤超时或出错：{detail}",
                                       f"The mail server {self.where} timed out or failed at "
-                                      f"{step}: {detail}")) from exc
+                                      f"{step}: {detail}"), channel_down=True) from exc
 
 
 async def _closed(sock: object, patience: float = 1.0) -> None:
@@ -335,17 +336,33 @@ async def _reset(smtp: aiosmtplib.SMTP) -> None:
 
 
 def _refused(step: str, recipient: str, exc: SMTPResponseException) -> TransportError:
-    """A refusal: 5xx is final, except 530 (log in first), which is our settings' fault."""
+    """A refusal, sorted by whose fault it is (RFC 5321 reply codes, RFC 3463 enhanced codes).
+
+    The relay refusing the sender, any 4xx and 530 (log in first) concern every message: the
+    channel is down. A 5xx to RCPT with an addressing or mailbox status (5.1.x, 5.2.x) is this
+    recipient's; other 5xx refusals are permanent too, but carry their reply so that the
+    dispatcher can tell when the relay answers every recipient alike.
+    """
     reply = f"{exc.code} {exc.message}".strip()
     zh, en = {"MAIL": ("发件人", "the sender"), "RCPT": (f"收件人 {recipient}", f"recipient {recipient}"),
               "DATA": ("邮件内容", "the message")}[step]
-    permanent = 500 <= exc.code < 600 and exc.code != 530
-    if permanent:
-        return TransportError(_say(f"邮件服务器拒绝了{zh}：{reply}（永久错误，不再重试）",
-                                   f"The mail server refused {en}: {reply} "
-                                   "(permanent, not retried)"), permanent=True)
-    return TransportError(_say(f"邮件服务器拒绝了{zh}：{reply}（稍后重试）",
-                               f"The mail server refused {en}: {reply} (will retry)"))
+    if step == "MAIL" or not 500 <= exc.code < 600 or exc.code == 530:
+        return TransportError(_say(f"邮件服务器拒绝了{zh}：{reply}（渠道暂停，稍后重试）",
+                                   f"The mail server refused {en}: {reply} (channel paused, will retry)"),
+                              channel_down=True)
+    mailbox = step == "RCPT" and _ENHANCED_MAILBOX.match(exc.message or "")
+    return TransportError(_say(f"邮件服务器拒绝了{zh}：{reply}（永久错误，不再重试）",
+                               f"The mail server refused {en}: {reply} (permanent, not retried)"),
+                          permanent=True, reply=None if mailbox else _without_addresses(reply))
+
+
+_ENHANCED_MAILBOX = re.compile(r"\s*5\.[12]\.\d{1,3}\b")
+_ANGLED = re.compile(r"<[^<>]*>|\S+@\S+")
+
+
+def _without_addresses(reply: str) -> str:
+    """The reply with addresses cut out, to compare refusals of different recipients."""
+    return " ".join(_ANGLED.sub("", reply).lower().split())
 
 
 def _connect_refused(where: str, exc: SMTPResponseException) -> str:

@@ -1,0 +1,164 @@
+"""A channel that cannot send to anyone is waited out, not spent: the breaker (scheduler/breaker.py)
+against a real SMTP server that is down, refuses the sender or refuses every recipient alike,
+on SQLite and PostgreSQL. Nothing is lost, nothing goes twice, and the coordinator hears of the
+outage once when it starts and once when it ends."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert
+from sqlmodel import Session, select
+
+from db.models import Contact, Delivery, Department
+from scheduler import breaker, wiring
+from scheduler.plan_store import store_plan
+from scheduler.planfile import read_plan
+from scheduler.planner import plan_deliveries
+from scheduler.service import Planning, tick
+from scheduler.settings import Settings
+from scheduler.workdays import calendar_for
+
+CN = calendar_for("CN")
+SEND_AT = datetime(2016, 9, 14, 1, tzinfo=UTC)  # 09:00 in Shanghai on the due day
+PEOPLE = 12
+COORDINATOR = "wang@example.org"
+PLAN = """\
+version: 1
+plan: {id: burst, title: 突发, issued: 2016-09-01, year: 2016, coordinator: office,
+       remind: {before: [0], at: "09:00", overdue_every: 0, escalate_after: 0}}
+departments: [{id: office, name: 市政府办公室}, {id: epb, name: 市环保局}]
+contacts: [{department: office, name: 王五, email: wang@example.org}]
+duties: [{id: water, title: 饮用水水质信息公开, lead: [epb], schedule: 9月14日前完成}]
+"""
+
+
+def people() -> list[str]:
+    return [f"c{i}@example.org" for i in range(PEOPLE)]
+
+
+@pytest.fixture
+def burst(engine, tmp_path: Path):
+    """One occurrence, PEOPLE contacts of its department: PEOPLE separate messages due at SEND_AT."""
+    (tmp_path / "plan.yaml").write_text(PLAN, encoding="utf-8")
+    with Session(engine) as s:
+        store_plan(s, read_plan(tmp_path / "plan.yaml", date(2016, 9, 1)), calendar=CN,
+                   today=date(2016, 9, 1), horizon_days=60)
+        epb = s.exec(select(Department).where(Department.key == "epb")).one()
+        s.execute(insert(Contact), [{"department_id": epb.id, "name": f"联络员{i}", "email": address,
+                                     "language": "zh", "role": "primary", "active": True}
+                                    for i, address in enumerate(people())])
+        plan_deliveries(s, SEND_AT - timedelta(days=1), calendars=lambda _: CN, horizon_days=60)
+        s.commit()
+    return engine
+
+
+class Ticks:
+    """`duban tick` in-process with the real email channel, its clock moved by hand."""
+
+    def __init__(self, engine, smtp):
+        settings = Settings(database_url=str(engine.url), smtp_url=smtp.url(), mail_from="duban@example.org",
+                            secret_key="outage-test-secret-0123456789abcdef")
+        self.dispatcher = wiring.dispatcher(engine, settings, wiring.channels(settings))
+        self.dispatcher.sleep = lambda _s: asyncio.sleep(0)  # in-process retry waits: not sat out
+        self.planning = Planning(wiring.calendars(settings), horizon_days=60)
+        self.engine, self.now = engine, SEND_AT
+
+    def run(self, every: timedelta, times: int) -> None:
+        for _ in range(times):
+            asyncio.run(tick(self.engine, self.planning, self.dispatcher, self.now))
+            self.now += every
+
+    def reminders(self) -> list[Delivery]:
+        with Session(self.engine) as s:
+            return list(s.exec(select(Delivery).where(Delivery.purpose == "due")))
+
+    def paused(self) -> dict[str, breaker.Pause]:
+        with Session(self.engine) as s:
+            return breaker.paused(s)
+
+
+def arrived(smtp) -> Counter:
+    return Counter(r.rcpt_tos[0] for r in smtp.messages)
+
+
+def notices(smtp) -> list[str]:
+    return [r.message["Subject"] for r in smtp.messages if r.rcpt_tos[0] == COORDINATOR]
+
+
+def test_a_relay_down_longer_than_the_retry_budget_loses_nothing_and_is_told_once(burst, smtp_server, caplog):
+    ticks = Ticks(burst, smtp_server)
+    smtp_server.refuse_connections(count=10**6)
+    with caplog.at_level(logging.WARNING, logger="scheduler.dispatcher"):
+        ticks.run(every=timedelta(minutes=30), times=48)  # a day down: the 12-attempt budget spent many times
+        down = ticks.paused()
+        assert set(down) == {"email"} and down["email"].failures > 12
+        assert {d.status for d in ticks.reminders()} == {"pending"}
+        assert all(d.attempts == 0 for d in ticks.reminders())  # an outage spends no delivery's attempts
+        smtp_server.heal()
+        ticks.run(every=timedelta(minutes=5), times=3)
+    assert arrived(smtp_server) - Counter({COORDINATOR: 2}) == Counter(people())  # each once
+    assert {(d.status, d.attempts) for d in ticks.reminders()} == {("sent", 1)}
+    assert ticks.paused() == {}
+    said = notices(smtp_server)
+    assert len(said) == 2 and "暂停" in said[0] and "恢复" in said[1]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "email" in errors[0].getMessage()
+    assert any("is back" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+
+
+def test_a_relay_refusing_the_sender_pauses_email_and_resumes_on_its_own(burst, smtp_server):
+    ticks = Ticks(burst, smtp_server)
+    smtp_server.refuse_mail(count=10**6, reply="550 5.7.1 Sender address rejected: access denied")
+    ticks.run(every=timedelta(seconds=10), times=4)
+    assert "email" in ticks.paused() and {d.status for d in ticks.reminders()} == {"pending"}
+    smtp_server.heal()
+    ticks.run(every=timedelta(minutes=3), times=2)
+    assert arrived(smtp_server) - Counter({COORDINATOR: 2}) == Counter(people())
+    assert {d.status for d in ticks.reminders()} == {"sent"}
+
+
+def test_every_recipient_refused_alike_is_the_relays_fault_not_theirs(burst, smtp_server):
+    ticks = Ticks(burst, smtp_server)
+    for address in people():
+        smtp_server.reject(address, "554 Relay access denied")
+    ticks.run(every=timedelta(seconds=10), times=2)
+    assert "email" in ticks.paused()
+    assert {d.status for d in ticks.reminders()} == {"pending"}  # the first refusals were reopened
+    smtp_server.heal()
+    ticks.run(every=timedelta(minutes=3), times=2)
+    assert arrived(smtp_server) - Counter({COORDINATOR: 2}) == Counter(people())
+    assert {d.status for d in ticks.reminders()} == {"sent"}
+
+
+def test_one_unknown_mailbox_fails_alone_and_pauses_nothing(burst, smtp_server):
+    ticks = Ticks(burst, smtp_server)
+    smtp_server.reject("c3@example.org")  # 550 5.1.1 No such user here
+    ticks.run(every=timedelta(minutes=1), times=2)
+    assert ticks.paused() == {}
+    statuses = Counter(d.status for d in ticks.reminders())
+    assert statuses == {"sent": PEOPLE - 1, "failed": 1}
+    assert arrived(smtp_server) - Counter({COORDINATOR: 1}) == Counter(set(people()) - {"c3@example.org"})
+    assert len(notices(smtp_server)) == 1  # the coordinator hears of the one who cannot be reached
+
+
+def test_a_contacts_failures_reach_the_coordinator_once_a_day_not_once_each(engine, tmp_path, smtp_server):
+    (tmp_path / "plan.yaml").write_text(PLAN.replace(
+        "duties: [", "duties: [{id: air, title: 空气质量, lead: [epb], schedule: 9月14日前完成}, "), encoding="utf-8")
+    with Session(engine) as s:
+        store_plan(s, read_plan(tmp_path / "plan.yaml", date(2016, 9, 1)), calendar=CN,
+                   today=date(2016, 9, 1), horizon_days=60)
+        epb = s.exec(select(Department).where(Department.key == "epb")).one()
+        s.add(Contact(department_id=epb.id, name="张三", email="zhang@example.org"))
+        plan_deliveries(s, SEND_AT - timedelta(days=1), calendars=lambda _: CN, horizon_days=60)
+        s.commit()
+    smtp_server.reject("zhang@example.org")
+    Ticks(engine, smtp_server).run(every=timedelta(minutes=1), times=2)
+    with Session(engine) as s:
+        failed = s.exec(select(func.count()).select_from(Delivery).where(Delivery.status == "failed")).one()
+    assert failed == 2 and len(notices(smtp_server)) == 1  # two of the contact's deliveries: one notice
