@@ -1,7 +1,9 @@
-"""A channel that cannot send to anyone is waited out, not spent: the breaker (scheduler/breaker.py)
+"""The dispatcher at the edges: a channel that cannot send to anyone is waited out, not spent (the
+breaker, scheduler/breaker.py)
 against a real SMTP server that is down, refuses the sender or refuses every recipient alike,
 on SQLite and PostgreSQL. Nothing is lost, nothing goes twice, and the coordinator hears of the
-outage once when it starts and once when it ends."""
+outage once when it starts and once when it ends. A contact's deliveries due together are one
+message however the batches fall."""
 
 from __future__ import annotations
 
@@ -61,9 +63,9 @@ def burst(engine, tmp_path: Path):
 class Ticks:
     """`duban tick` in-process with the real email channel, its clock moved by hand."""
 
-    def __init__(self, engine, smtp):
+    def __init__(self, engine, smtp, batch: int = 200):
         settings = Settings(database_url=str(engine.url), smtp_url=smtp.url(), mail_from="duban@example.org",
-                            secret_key="outage-test-secret-0123456789abcdef")
+                            secret_key="outage-test-secret-0123456789abcdef", dispatch_batch=batch)
         self.dispatcher = wiring.dispatcher(engine, settings, wiring.channels(settings))
         self.dispatcher.sleep = lambda _s: asyncio.sleep(0)  # in-process retry waits: not sat out
         self.planning = Planning(wiring.calendars(settings), horizon_days=60)
@@ -147,7 +149,8 @@ def test_one_unknown_mailbox_fails_alone_and_pauses_nothing(burst, smtp_server):
     assert len(notices(smtp_server)) == 1  # the coordinator hears of the one who cannot be reached
 
 
-def test_a_contacts_failures_reach_the_coordinator_once_a_day_not_once_each(engine, tmp_path, smtp_server):
+def two_duties_for_one_contact(engine, tmp_path: Path) -> None:
+    """张三 of epb is due two duties at the same time: two deliveries, one digest."""
     (tmp_path / "plan.yaml").write_text(PLAN.replace(
         "duties: [", "duties: [{id: air, title: 空气质量, lead: [epb], schedule: 9月14日前完成}, "), encoding="utf-8")
     with Session(engine) as s:
@@ -157,6 +160,18 @@ def test_a_contacts_failures_reach_the_coordinator_once_a_day_not_once_each(engi
         s.add(Contact(department_id=epb.id, name="张三", email="zhang@example.org"))
         plan_deliveries(s, SEND_AT - timedelta(days=1), calendars=lambda _: CN, horizon_days=60)
         s.commit()
+
+
+def test_what_one_contact_is_due_goes_as_one_message_across_batch_edges(engine, tmp_path, smtp_server):
+    two_duties_for_one_contact(engine, tmp_path)
+    ticks = Ticks(engine, smtp_server, batch=1)  # the old claim split the pair into two batches
+    ticks.run(every=timedelta(minutes=1), times=1)
+    assert arrived(smtp_server) == Counter({"zhang@example.org": 1})
+    assert [(d.status, d.attempts) for d in ticks.reminders()] == [("sent", 1), ("sent", 1)]  # tries, not size
+
+
+def test_a_contacts_failures_reach_the_coordinator_once_a_day_not_once_each(engine, tmp_path, smtp_server):
+    two_duties_for_one_contact(engine, tmp_path)
     smtp_server.reject("zhang@example.org")
     Ticks(engine, smtp_server).run(every=timedelta(minutes=1), times=2)
     with Session(engine) as s:

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from db.engine import make_engine
 from db.models import Answer, Attempt, Delivery
-from scheduler import heartbeat
+from scheduler import breaker, heartbeat
 from tests.web_world import NOW, app_for, contact, load_demo, occurrence, settings
 
 OPS_TOKEN = "ops-token-for-tests-0123456789"
@@ -147,3 +147,17 @@ def test_on_this_machine_metrics_and_channel_errors_need_no_token(busy, web_serv
     assert metrics.status_code == 200 and "duban_deliveries" in metrics.text
     channels = httpx.get(f"{base}/healthz").json()["checks"]["channels"]
     assert channels["telegram"]["last_error"] == "Forbidden: bot was blocked"
+
+
+def test_a_paused_channel_shows_in_healthz_and_metrics(world):
+    with Session(world) as s:  # the dispatcher found email down ten minutes ago, and again since
+        breaker.trip(s, "email", "421 relay at 10.0.0.9 down", NOW - timedelta(minutes=10), breaker.Backoff())
+        breaker.trip(s, "email", "421 relay at 10.0.0.9 down", NOW - timedelta(minutes=1), breaker.Backoff())
+        s.commit()
+    client = TestClient(app_for(world, ops_token=OPS_TOKEN))
+    paused = client.get("/healthz", headers=OPS).json()["checks"]["paused_channels"]
+    assert paused["email"]["failed_probes"] == 2 and paused["email"]["error"].startswith("421")
+    assert paused["email"]["next_probe"].startswith("2016-09-26T01:59:30")  # 1 min ago + 30 s
+    public = client.get("/healthz")
+    assert "email" in public.json()["checks"]["paused_channels"] and "10.0.0.9" not in public.text
+    assert samples(client)[("duban_channel_paused_seconds", (("channel", "email"),))] == 600
