@@ -207,14 +207,14 @@ class Dispatcher:
             pause = pauses.get(channel)
             if pause is not None and pause.until > now:
                 self._wait_out(session, group, pause)
-            elif group := await self._still_held(session, lease, group):
+            elif group := self._still_held(session, lease, group):
                 started = self.monotonic()
                 await self._send_group(session, channel, group, now, report, pauses)
                 lease.slowest = max(lease.slowest, self.monotonic() - started)
             lease.ids.difference_update(r.d.id for r in group)
             session.commit()
 
-    async def _still_held(self, session: Session, lease: _Lease, group: list[_Row]) -> list[_Row]:
+    def _still_held(self, session: Session, lease: _Lease, group: list[_Row]) -> list[_Row]:
         """The group's rows this dispatcher still holds, renewing the lease when it runs short."""
         seconds = self.policy.lease.total_seconds()
         if lease.expires - self.monotonic() < min(max(seconds / 2, 2 * lease.slowest), seconds * 0.9):

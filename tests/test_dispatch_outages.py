@@ -17,11 +17,15 @@ import pytest
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
+from db import outbox
 from db.models import Contact, Delivery, Department
 from scheduler import breaker, wiring
+from scheduler.channels.base import Limits, Message, Receipt
+from scheduler.dispatcher import Dispatcher, DispatchPolicy
 from scheduler.plan_store import store_plan
 from scheduler.planfile import read_plan
 from scheduler.planner import plan_deliveries
+from scheduler.render import Renderer
 from scheduler.service import Planning, tick
 from scheduler.settings import Settings
 from scheduler.workdays import calendar_for
@@ -177,3 +181,43 @@ def test_a_contacts_failures_reach_the_coordinator_once_a_day_not_once_each(engi
     with Session(engine) as s:
         failed = s.exec(select(func.count()).select_from(Delivery).where(Delivery.status == "failed")).one()
     assert failed == 2 and len(notices(smtp_server)) == 1  # two of the contact's deliveries: one notice
+
+
+class StealingChannel:
+    """Accepts messages; during the first, the clock jumps past the lease and another dispatcher
+    claims everything whose lease ran out (as a stalled send on a busy machine would let happen)."""
+
+    name = "console"
+    limits = Limits()
+
+    def __init__(self, engine, clock: list[float], lease: timedelta):
+        self.engine, self.clock, self.lease, self.sent = engine, clock, lease, []
+
+    async def send(self, message: Message) -> Receipt:
+        if not self.sent:
+            self.clock[0] += 2 * self.lease.total_seconds()
+            with Session(self.engine) as s:
+                self.taken = outbox.claim(s, SEND_AT + 2 * self.lease, "other", self.lease, 100)
+        self.sent.append(message.recipient)
+        return Receipt()
+
+    async def close(self) -> None:
+        pass
+
+
+def test_a_dispatcher_that_lost_its_lease_sends_none_of_what_was_taken_over(burst, caplog):
+    clock, lease = [0.0], timedelta(seconds=30)
+    channel = StealingChannel(burst, clock, lease)
+    settings = Settings(database_url=str(burst.url), secret_key="lease-test-secret-0123456789abcdef",
+                        channels=["console"])
+    dispatcher = Dispatcher(lambda: Session(burst, expire_on_commit=False), {"console": channel},
+                            Renderer(), wiring.signer(settings), wiring.calendars(settings), worker="this",
+                            policy=DispatchPolicy(lease=lease), monotonic=lambda: clock[0])
+    with caplog.at_level(logging.WARNING, logger="scheduler.dispatcher"):
+        asyncio.run(dispatcher.run_once(SEND_AT))
+    assert len(channel.sent) == 1  # the one in flight when the lease ran out, and no other
+    assert len(channel.taken) == PEOPLE  # the other took every row, the one in flight included
+    with Session(burst) as s:
+        holders = Counter(s.exec(select(Delivery.claimed_by).where(Delivery.purpose == "due")))
+    assert holders == {"other": PEOPLE}  # nothing marked by the dispatcher that lost them
+    assert any("sent after their lease ran out" in r.getMessage() for r in caplog.records)
