@@ -217,6 +217,28 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class BoardSession(SQLModel, table=True):
+    """A coordinator logged in to the board (web/auth.py). The cookie carries a random session id;
+    only its SHA-256 is kept, so a copy of the database opens no session. Logout deletes the row,
+    `duban users passwd|disable` delete every row of the user (scheduler/logins.py)."""
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed board login, counted under each key it was tried with (hashes of username +
+    address, of username alone, of the browser's device cookie): see scheduler/logins.py."""
+
+    __table_args__ = (Index("ix_loginfailure_key_at", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64)
+    at: datetime = Field(index=True)
+
+
 class KeyValue(SQLModel, table=True):
     """Small named state that must survive restarts (e.g. the Telegram update offset)."""
 

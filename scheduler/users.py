@@ -1,7 +1,8 @@
 """Coordinators who log in to the board: add, list, change password, disable, check a login.
 
 Passwords are kept only as argon2id hashes (argon2-cffi); a login against an unknown user still
-spends one hash, so response times do not tell which usernames exist.
+spends one hash, so response times do not tell which usernames exist. A new password or disabling
+a user ends the user's board sessions on the server (scheduler/logins.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlmodel import Session, select
 
 from db.models import User
 from scheduler.api_tokens import find_user
+from scheduler.logins import end_sessions
 
 hasher = PasswordHasher()
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,100}$")
@@ -44,6 +46,7 @@ def set_password(session: Session, username: str, password: str) -> User:
     user = find_user(session, username)
     user.password_hash = hasher.hash(check_password(password))
     session.add(user)
+    end_sessions(session, user)
     return user
 
 
@@ -51,6 +54,7 @@ def disable(session: Session, username: str) -> User:
     user = find_user(session, username)
     user.active = False
     session.add(user)
+    end_sessions(session, user)
     return user
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -39,14 +40,16 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
-def client(engine: Engine, now: datetime = NOW) -> TestClient:
-    return TestClient(app_for(engine, now), follow_redirects=False)
+def client(engine: Engine, now: datetime | Callable[[], datetime] = NOW, *, address: str = "testclient",
+           **settings: object) -> TestClient:
+    """A browser at `address` (the connection's peer) on an app with these extra settings."""
+    return TestClient(app_for(engine, now, **settings), follow_redirects=False, client=(address, 50000))
 
 
-def log_in(c: TestClient, username: str = USER, password: str = PASSWORD):
+def log_in(c: TestClient, username: str = USER, password: str = PASSWORD, headers: dict | None = None):
     form = c.get("/login")
     return c.post("/login", data={"username": username, "password": password, "csrf": csrf_of(form.text),
-                                  "next": "/board"})
+                                  "next": "/board"}, headers=headers)
 
 
 def logged_in(engine: Engine, now: datetime = NOW) -> tuple[TestClient, str]:

@@ -3,6 +3,7 @@ the compose file and the systemd unit start what exists."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
 from pathlib import Path
@@ -46,6 +47,18 @@ def test_compose_runs_duban_on_postgresql_with_real_settings():
     assert duban["environment"]["DATABASE_URL"].startswith("postgresql+psycopg://")
     assert (DEPLOY.parent / duban["build"]["dockerfile"]).is_file()
     assert "db" in duban["depends_on"] and compose["services"]["db"]["image"].startswith("postgres:")
+
+
+def test_compose_trusts_exactly_its_proxy_and_reaches_duban_only_through_it(monkeypatch):
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    duban, proxy = compose["services"]["duban"], compose["services"]["proxy"]
+    address = proxy["networks"]["default"]["ipv4_address"]
+    monkeypatch.setenv("DUBAN_TRUSTED_PROXIES", duban["environment"]["DUBAN_TRUSTED_PROXIES"])
+    settings = Settings()
+    assert [str(n) for n in settings.trusted_proxies] == [f"{address}/32"]
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(subnet)
+    assert "ports" not in duban and "duban:8080" in proxy["command"]  # nobody goes round the proxy
 
 
 def test_the_unit_and_the_image_call_real_duban_commands():

@@ -1,5 +1,6 @@
-"""The coordinator's board over HTTP (in-process), on SQLite and PostgreSQL: login and sessions,
-CSRF, the login rate limit, escaping, the pages and the forms."""
+"""The coordinator's board over HTTP (in-process), on SQLite and PostgreSQL: login and sessions
+(ended on the server), CSRF, the login limits (per address, per username, trusted proxies),
+escaping, the pages and the forms."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, func, select
 
-from db.models import Answer, Event, KeyValue, Occurrence
+from db.models import Answer, BoardSession, Event, LoginFailure, Occurrence
 from scheduler import users
 from scheduler.board import board
 from tests.board_world import PASSWORD, USER, XSS, client, csrf_of, load, log_in, logged_in
 from tests.web_world import NOW, occurrence
-from web.auth import COOKIE
+from web.auth import COOKIE, DEVICE_COOKIE
 from web.board import recent_months
 
 HTML = {"accept": "text/html"}
@@ -22,6 +23,11 @@ HTML = {"accept": "text/html"}
 def _answers(engine) -> int:
     with Session(engine) as session:
         return session.exec(select(func.count()).select_from(Answer)).one()
+
+
+def _count(engine, table) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(table)).one()
 
 
 def test_pages_need_login(engine, tmp_path):
@@ -87,13 +93,70 @@ def test_disabled_user_and_new_password_end_sessions(engine, tmp_path):
     with Session(engine) as session:
         users.set_password(session, USER, "another password")
         session.commit()
-    assert c.get("/board").status_code == 303
+    assert c.get("/board").status_code == 303 and _count(engine, BoardSession) == 0
     assert log_in(c, password="another password").status_code == 303
     with Session(engine) as session:
         users.disable(session, USER)
         session.commit()
-    assert c.get("/board").status_code == 303
+    assert c.get("/board").status_code == 303 and _count(engine, BoardSession) == 0
     assert log_in(c, password="another password").status_code == 401
+
+
+def test_a_cookie_saved_before_logout_opens_nothing_after_it(engine, tmp_path):
+    """Given a session cookie and its CSRF token copied while logged in, when the coordinator logs
+    out, then the copy neither opens the board nor answers, on this instance or another."""
+    load(engine, tmp_path)
+    c, csrf = logged_in(engine)
+    saved = c.cookies[COOKIE]
+    occ = occurrence(engine)
+    assert c.post("/logout", data={"csrf": csrf}).status_code == 303
+    assert _count(engine, BoardSession) == 0
+    for thief in (client(engine), c):  # another instance (a new app), and the same one
+        thief.cookies.set(COOKIE, saved)
+        assert thief.get("/board").headers["location"] == "/login?next=/board"
+        r = thief.post(f"/occurrences/{occ.id}/answer", data={"action": "waive", "csrf": csrf})
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert _answers(engine) == 0
+
+
+def test_every_login_gets_a_new_session_id(engine, tmp_path):
+    """A cookie planted or copied before a login is no session after it; logging in again ends the
+    browser's previous session, and another browser's session of the same user lives on."""
+    load(engine, tmp_path)
+    c = client(engine)
+    planted = c.get("/login").cookies[COOKIE]
+    assert log_in(c).status_code == 303 and c.cookies[COOKIE] != planted
+    first = c.cookies[COOKIE]
+    other, _ = logged_in(engine)
+    again = c.post("/login", data={"username": USER, "password": PASSWORD, "csrf": csrf_of(c.get("/board").text)})
+    assert again.status_code == 303 and c.cookies[COOKIE] not in (first, planted)
+    for stale in (planted, first):
+        probe = client(engine)
+        probe.cookies.set(COOKIE, stale)
+        assert probe.get("/board").status_code == 303
+    assert c.get("/board").status_code == 200 and other.get("/board").status_code == 200
+    assert _count(engine, BoardSession) == 2
+
+
+def test_users_passwd_and_disable_end_sessions_on_every_instance(engine, tmp_path, cli):
+    """`duban users passwd|disable` delete the user's sessions in the database: browsers on any
+    instance are logged out, even where the password is set back to the same text."""
+    load(engine, tmp_path)
+    a, _ = logged_in(engine)
+    b, _ = logged_in(engine)
+    r = cli.runner.invoke(_cli_app(), ["users", "passwd", USER, "--password-stdin"], input=PASSWORD + "\n")
+    assert r.exit_code == 0, r.output
+    assert a.get("/board").status_code == 303 and b.get("/board").status_code == 303
+    a, _ = logged_in(engine)
+    assert cli("users", "disable", USER).exit_code == 0
+    assert a.get("/board").status_code == 303 and _count(engine, BoardSession) == 0
+
+
+def _cli_app():
+    from scheduler import cli
+
+    cli.settings.cache_clear()
+    return cli.app
 
 
 def test_login_is_rate_limited_across_restarts(engine, tmp_path):
@@ -102,12 +165,77 @@ def test_login_is_rate_limited_across_restarts(engine, tmp_path):
         assert log_in(client(engine), password="guess").status_code == 401
     r = log_in(client(engine))  # a new app: as after a restart or on another instance
     assert r.status_code == 429 and "登录失败次数过多" in r.text and "Too many" in r.text
-    with Session(engine) as session:
-        assert session.exec(select(KeyValue).where(KeyValue.key.startswith("login-failures:"))).first()
+    assert "15 分钟" in r.text and r.headers["retry-after"] == "900"
+    assert _count(engine, LoginFailure) == 10  # each under username + address, and username alone
     later = client(engine, NOW + timedelta(minutes=16))
     assert log_in(later).status_code == 303
-    with Session(engine) as session:  # a success clears the count
-        assert session.exec(select(KeyValue).where(KeyValue.key.startswith("login-failures:"))).first() is None
+    with Session(engine) as session:  # a success clears this address's count, not the username's
+        assert len(session.exec(select(LoginFailure)).all()) == 5
+
+
+def test_behind_a_trusted_proxy_each_caller_is_counted_at_their_own_address(engine, tmp_path):
+    """Given the reverse proxy in DUBAN_TRUSTED_PROXIES, an attacker's failures lock the username
+    out at the attacker's address only, even when the attacker writes X-Forwarded-For themselves;
+    the person at another address logs in."""
+    load(engine, tmp_path)
+
+    def via_proxy(forwarded_for: str):
+        c = client(engine, address="172.31.89.2", trusted_proxies=["172.31.89.0/24"])
+        return c, {"x-forwarded-for": forwarded_for}
+
+    for i in range(5):
+        c, hop = via_proxy(f"10.9.9.{i}, 203.0.113.7")  # the proxy appended the attacker's address
+        assert log_in(c, password="guess", headers=hop).status_code == 401
+    c, hop = via_proxy("10.9.9.99, 203.0.113.7")
+    assert log_in(c, headers=hop).status_code == 429
+    c, hop = via_proxy("198.51.100.9")
+    assert log_in(c, headers=hop).status_code == 303
+
+
+def test_an_untrusted_peer_cannot_choose_its_address(engine, tmp_path):
+    """Without DUBAN_TRUSTED_PROXIES, X-Forwarded-For from the connection's peer (even loopback)
+    is not believed: a new header per try does not escape the limit."""
+    load(engine, tmp_path)
+    for i in range(5):
+        c = client(engine, address="127.0.0.1")
+        assert log_in(c, password="guess", headers={"x-forwarded-for": f"192.0.2.{i}"}).status_code == 401
+    c = client(engine, address="127.0.0.1")
+    assert log_in(c, headers={"x-forwarded-for": "192.0.2.200"}).status_code == 429
+
+
+def test_failures_from_many_addresses_slow_the_username_but_not_its_own_browser(engine, tmp_path):
+    """Given a coordinator who logged in from their browser before, when 10 tries fail for that
+    username from 10 addresses, then a new address must wait a short delay (and gets in after it),
+    while the coordinator's own browser gets in at once."""
+    load(engine, tmp_path)
+    home = client(engine, address="198.51.100.9")
+    assert log_in(home).status_code == 303 and home.cookies.get(DEVICE_COOKIE)
+    home.post("/logout", data={"csrf": csrf_of(home.get("/board").text)})
+    for i in range(10):
+        assert log_in(client(engine, address=f"203.0.113.{i}"), password="guess").status_code == 401
+    fresh = log_in(client(engine, address="192.0.2.1"))
+    assert fresh.status_code == 429 and "2 秒" in fresh.text and fresh.headers["retry-after"] == "2"
+    assert log_in(home).status_code == 303
+    later = client(engine, NOW + timedelta(seconds=3), address="192.0.2.1")
+    assert log_in(later).status_code == 303
+    other_user = log_in(client(engine, address="203.0.113.50"), username="nobody", password="guess")
+    assert other_user.status_code == 401  # another username is not slowed down
+
+
+def test_a_device_cookie_stops_counting_after_its_own_failures(engine, tmp_path):
+    """A copied device cookie buys no more guesses than one address: after 5 failures with it, it
+    is slowed down with everyone else (here: once the username has its 10 free failures)."""
+    load(engine, tmp_path)
+    home = client(engine, address="198.51.100.9")
+    assert log_in(home).status_code == 303
+    device = home.cookies[DEVICE_COOKIE]
+    for i in range(10):
+        thief = client(engine, address=f"203.0.113.{i}")
+        thief.cookies.set(DEVICE_COOKIE, device, path="/login")
+        assert log_in(thief, password="guess").status_code == 401
+    thief = client(engine, address="203.0.113.99")
+    thief.cookies.set(DEVICE_COOKIE, device, path="/login")
+    assert log_in(thief, password="guess").status_code == 429
 
 
 def test_posts_without_csrf_are_refused(engine, tmp_path):

@@ -1,5 +1,6 @@
 """The board in a real browser (Chromium, headless) against a real uvicorn: log in, see the board,
-open an overdue occurrence, answer it on behalf of the department, see the board change."""
+open an overdue occurrence, answer it on behalf of the department, see the board change, log out;
+the Content-Security-Policy refuses nothing the pages use."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def test_answer_an_overdue_duty_on_behalf(engine, tmp_path, web_server):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
         page.goto(base + "/")
         expect(page).to_have_url(base + "/login")
         page.get_by_label("用户名 Username").fill(USER)
@@ -46,4 +49,7 @@ def test_answer_an_overdue_duty_on_behalf(engine, tmp_path, web_server):
         expect(overdue.get_by_role("heading")).to_contain_text("Overdue (4)")
         expect(overdue).not_to_contain_text("饮用水水质信息公开")
         page.screenshot(path=str(ARTIFACTS / "board-after.png"), full_page=True)
+        page.get_by_role("button", name="退出 Log out").click()
+        expect(page).to_have_url(base + "/login")
         browser.close()
+    assert not [line for line in console if "Content Security Policy" in line], console

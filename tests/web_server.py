@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from scheduler.settings import Settings
 from web.app import create_app
+from web.server import NO_PROXY_HEADERS
 
 HOST = "127.0.0.1"
 
@@ -41,7 +42,7 @@ def serve(engine: Engine, settings: Settings, clock: Callable[[], datetime], *,
         async def few_threads(request, call_next):  # the limiter belongs to the server's event loop
             to_thread.current_default_thread_limiter().total_tokens = threads
             return await call_next(request)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, **NO_PROXY_HEADERS)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -3,6 +3,9 @@ health and metrics. Each concern is its own module with a `router`; this file on
 
 The app holds no globals: the engine, settings and clock live in `app.state`, so tests build
 as many apps as they like against their own databases and clocks.
+
+Around everything, even the 500 page: the caller's address from trusted proxies (web/proxies.py)
+and the security headers (`SecurityHeaders`).
 """
 
 from __future__ import annotations
@@ -12,8 +15,51 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler.settings import Settings
+from web.proxies import TrustedProxies
+
+DOCS = "/api/docs"
+# The pages use no JavaScript, fetch nothing from elsewhere and draw charts as inline SVG; only
+# style="" attributes and the <style> of base.html need 'unsafe-inline' (styles, not scripts).
+PAGE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+               "frame-ancestors 'none'; base-uri 'none'")
+# FastAPI's Swagger UI (/api/docs) runs an inline script and loads its bundle from jsdelivr; it
+# shows no data of ours (it reads /api/openapi.json), so this one page gets its own policy.
+DOCS_POLICY = ("default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
+               "style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+               "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+HEADERS = [(b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
+           (b"referrer-policy", b"no-referrer")]  # answer links carry their signed token in the URL
+NAMES = {name for name, _ in HEADERS} | {b"content-security-policy"}
+
+
+class SecurityHeaders:
+    """ASGI middleware: every response gets HEADERS and a Content-Security-Policy."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        policy = (DOCS_POLICY if scope["path"] == DOCS else PAGE_POLICY).encode()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in NAMES]
+                message = {**message, "headers": [*kept, *HEADERS, (b"content-security-policy", policy)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class DubanApp(FastAPI):
+    """FastAPI with the outermost layers of its own, outside even the handler of unexpected errors."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(TrustedProxies(super().build_middleware_stack(), self.state.settings.trusted_proxies))
 
 
 def _utcnow() -> datetime:
@@ -25,7 +71,7 @@ def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], dateti
     from scheduler import wiring
     from web import pages
 
-    app = FastAPI(title="Duban 督办", version="1", docs_url="/api/docs", openapi_url="/api/openapi.json",
+    app = DubanApp(title="Duban 督办", version="1", docs_url=DOCS, openapi_url="/api/openapi.json",
                   redoc_url=None)
     app.state.engine = engine
     app.state.settings = settings

@@ -1,17 +1,24 @@
-"""Logging in to the board: a signed session cookie, a CSRF token per session, and a login rate limit.
+"""Logging in to the board: a session cookie, a CSRF token per session, and the login limits.
 
-The cookie (itsdangerous, keyed by the app's secret) holds the user id, a fingerprint of the
-password hash (so `duban users passwd` ends old sessions) and the session's CSRF token. It is
-HttpOnly and SameSite=Lax, and it expires. Anonymous visitors get a cookie too, so the login form
-itself carries a CSRF token. Failed logins are counted per username + IP in the KeyValue table,
-so the limit survives restarts and holds across instances.
+The cookie (signed with itsdangerous, keyed by the app's secret) holds the session's CSRF token, an
+expiry and, once logged in, a random session id whose row in the database says who it is
+(scheduler/logins.py): logout, `duban users passwd` and `duban users disable` delete rows, so a
+copy of the cookie is worthless after them, on every instance. Each login gets a new id. The cookie
+is HttpOnly and SameSite=Lax, and it expires. Anonymous visitors get a cookie too (no row: they
+cannot fill the table), so the login form itself carries a CSRF token.
+
+Failed logins are limited per username + address and, more slowly, per username from any address
+(scheduler/logins.py); the address is the one web/proxies.py resolved. A browser that logged in as
+a username carries a signed device cookie (`duban_device`, sent to /login only) that exempts it
+from the per-username delay, so an attacker elsewhere cannot lock people out of their own browsers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import ipaddress
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,20 +28,19 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
-from db.models import KeyValue, User
-from scheduler import wiring
+from db.models import User
+from scheduler import logins, wiring
+from scheduler.logins import SESSION_HOURS
 from scheduler.users import authenticate
 from web.deps import NowDep, SessionDep
 from web.pages import error_page, render
 
 router = APIRouter(include_in_schema=False)
 
-COOKIE = "duban_session"
-SESSION_HOURS = 12
-MAX_FAILURES, WINDOW = 5, timedelta(minutes=15)
+COOKIE, DEVICE_COOKIE = "duban_session", "duban_device"
+SESSION_SALT, DEVICE_SALT = "duban-board-session", "duban-board-device"
+DEVICE_DAYS = 90
 CSRF_REFUSED = ("请求被拒绝 Request refused", ("表单已过期或来源不明，请返回页面刷新后重试。 / The form was stale or did not come "
                 "from this site (missing or wrong CSRF token): go back, reload the page and try again."))
 
@@ -45,27 +51,24 @@ class Visit:
 
     user: User | None
     csrf: str
+    sid: str | None = None  # the session id in the cookie, live or not
 
 
-def _serializer(request: Request) -> URLSafeSerializer:
+def _serializer(request: Request, salt: str = SESSION_SALT) -> URLSafeSerializer:
     state = request.app.state
     if getattr(state, "session_secret", None) is None:  # read once per app, like the signer's
         state.session_secret = wiring.signing_secret(state.settings)
-    return URLSafeSerializer(state.session_secret, salt="duban-board-session")
+    return URLSafeSerializer(state.session_secret, salt=salt)
 
 
-def _fingerprint(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
-
-def _read(request: Request, now: datetime) -> dict:
-    """The session in the cookie; {} when there is none, or it was tampered with or has expired
+def _read(request: Request, now: datetime, cookie: str = COOKIE, salt: str = SESSION_SALT) -> dict:
+    """A signed cookie's content; {} when there is none, or it was tampered with or has expired
     (by the app's clock, like the answer links, so tests can move time)."""
-    raw = request.cookies.get(COOKIE)
+    raw = request.cookies.get(cookie)
     if not raw:
         return {}
     try:
-        data = _serializer(request).loads(raw)
+        data = _serializer(request, salt).loads(raw)
     except BadSignature:
         return {}
     if not isinstance(data, dict) or not isinstance(data.get("e"), (int, float)) or data["e"] < now.timestamp():
@@ -77,27 +80,29 @@ def visit(request: Request, session: SessionDep) -> Visit:
     """Who is asking; web/api_auth.py calls this too (reports accept a board login)."""
     now = request.app.state.clock()
     data = _read(request, now)
-    csrf = data.get("c") or secrets.token_urlsafe(24)
-    user = session.get(User, data["u"]) if isinstance(data.get("u"), int) else None
-    if user is not None and (not user.active or data.get("p") != _fingerprint(user)):
-        user = None  # disabled or password changed since: log in again
+    csrf = data.get("c") if isinstance(data.get("c"), str) else secrets.token_urlsafe(24)
+    sid = data.get("s") if isinstance(data.get("s"), str) else None
+    user = logins.session_user(session, sid, now) if sid else None  # None once ended on the server
     request.state.csrf = csrf  # templates put it in every form
-    request.state.session_cookie = None if data.get("c") else _cookie_value(request, None, csrf, now)
-    return Visit(user, csrf)
+    request.state.session_cookie = None if data.get("c") else _cookie_value(request, csrf, now)
+    return Visit(user, csrf, sid)
 
 
-def _cookie_value(request: Request, user: User | None, csrf: str, now: datetime) -> str:
+def _cookie_value(request: Request, csrf: str, now: datetime, sid: str | None = None) -> str:
     data = {"c": csrf, "e": int((now + timedelta(hours=SESSION_HOURS)).timestamp())}
-    if user is not None:
-        data |= {"u": user.id, "p": _fingerprint(user)}
+    if sid is not None:
+        data["s"] = sid
     return _serializer(request).dumps(data)
+
+
+def _secure(request: Request) -> bool:
+    return request.app.state.settings.public_url.startswith("https://")
 
 
 def set_cookie(request: Request, response: Response, value: str | None) -> Response:
     if value is not None:
-        secure = request.app.state.settings.public_url.startswith("https://")
         response.set_cookie(COOKIE, value, max_age=SESSION_HOURS * 3600, httponly=True, samesite="lax",
-                            secure=secure, path="/")
+                            secure=_secure(request), path="/")
     return response
 
 
@@ -127,29 +132,46 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-# -- rate limit -------------------------------------------------------------------------------
-def _limit_key(username: str, ip: str) -> str:
-    return "login-failures:" + hashlib.sha256(f"{username.strip().lower()}|{ip}".encode()).hexdigest()[:40]
+# -- login limits -----------------------------------------------------------------------------
+def _address(request: Request) -> str:
+    """The caller's address for the limit; IPv6 by its /64, which one subscriber usually holds whole."""
+    host = request.client.host if request.client else "?"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
 
 
-def _failures(session: Session, key: str, now: datetime) -> list[datetime]:
-    row = session.get(KeyValue, key)
-    stamps = [datetime.fromisoformat(s) for s in json.loads(row.value)] if row else []
-    return [s for s in stamps if now - s < WINDOW]
+def _name_tag(username: str) -> str:
+    return hashlib.sha256(f"device|{username.strip().lower()}".encode()).hexdigest()[:32]
 
 
-def _note_failure(session: Session, key: str, stamps: list[datetime], now: datetime) -> None:
-    for _ in range(2):  # a second instance may insert the same key first: then update theirs
-        row = session.get(KeyValue, key) or KeyValue(key=key, value="[]")
-        row.value = json.dumps([s.isoformat() for s in [*stamps, now]])
-        row.updated_at = now
-        session.add(row)
-        try:
-            session.commit()
-            return
-        except IntegrityError:
-            session.rollback()
-            stamps = _failures(session, key, now)
+def _device(request: Request, username: str, now: datetime) -> str | None:
+    """The id of this browser's device cookie, when it was issued at a login as `username`."""
+    data = _read(request, now, DEVICE_COOKIE, DEVICE_SALT)
+    name, device = data.get("n"), data.get("d")
+    if isinstance(name, str) and isinstance(device, str) and hmac.compare_digest(name, _name_tag(username)):
+        return device
+    return None
+
+
+def _set_device(request: Request, response: Response, username: str, now: datetime) -> None:
+    value = _serializer(request, DEVICE_SALT).dumps(
+        {"n": _name_tag(username), "d": secrets.token_urlsafe(16),
+         "e": int((now + timedelta(days=DEVICE_DAYS)).timestamp())})
+    response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_DAYS * 86400, httponly=True, samesite="strict",
+                        secure=_secure(request), path="/login")
+
+
+def _too_many(request: Request, wait: timedelta, next: str, username: str) -> Response:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    minutes = math.ceil(seconds / 60)
+    zh, en = (f"{seconds} 秒", f"{seconds} seconds") if seconds < 60 else (f"{minutes} 分钟", f"{minutes} minutes")
+    response = page(request, "login.html", 429, next=_safe_next(next), username=username,
+                    error=f"登录失败次数过多，请 {zh}后再试。 / Too many failed logins: try again in {en}.")
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 # -- routes -----------------------------------------------------------------------------------
@@ -169,30 +191,33 @@ def login(request: Request, v: Visitor, session: SessionDep, now: NowDep,
           csrf: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/board") -> Response:
     if not csrf_ok(v, csrf):
         return refuse_csrf(request)
-    key = _limit_key(username, request.client.host if request.client else "?")
-    stamps = _failures(session, key, now)
-    if len(stamps) >= MAX_FAILURES:
-        wait = max(1, int((min(stamps) + WINDOW - now).total_seconds() // 60) + 1)
-        return page(request, "login.html", 429, next=_safe_next(next), username=username,
-                    error=f"登录失败次数过多，请 {wait} 分钟后再试。 / Too many failed logins: "
-                          f"try again in {wait} minutes.")
+    attempt = logins.LoginTry.of(username, _address(request), _device(request, username, now))
+    if (wait := logins.wait(session, attempt, now)) is not None:
+        return _too_many(request, wait, next, username)
     user = authenticate(session, username, password)
     if user is None:
-        _note_failure(session, key, stamps, now)
+        logins.note_failure(session, attempt, now)
+        session.commit()
         return page(request, "login.html", 401, next=_safe_next(next), username=username,
                     error="用户名或密码错误。 / Wrong username or password.")
-    if (row := session.get(KeyValue, key)) is not None:
-        session.delete(row)
-        session.commit()
+    logins.note_success(session, attempt)
+    if v.sid is not None:
+        logins.end_session(session, v.sid)  # logging in again ends the session this browser had
+    sid = logins.start_session(session, user, now)
+    session.commit()
     response = RedirectResponse(_safe_next(next), status_code=303)
-    # a new CSRF token at login: one planted before login is worthless after it
-    return set_cookie(request, response, _cookie_value(request, user, secrets.token_urlsafe(24), now))
+    _set_device(request, response, username, now)
+    # a new session id and CSRF token at login: a cookie planted or copied before it is worthless
+    return set_cookie(request, response, _cookie_value(request, secrets.token_urlsafe(24), now, sid))
 
 
 @router.post("/logout")
-def logout(request: Request, v: Visitor, csrf: Annotated[str, Form()] = "") -> Response:
+def logout(request: Request, v: Visitor, session: SessionDep, csrf: Annotated[str, Form()] = "") -> Response:
     if not csrf_ok(v, csrf):
         return refuse_csrf(request)
+    if v.sid is not None:
+        logins.end_session(session, v.sid)  # on the server: a saved copy of the cookie opens nothing
+        session.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -15,6 +15,10 @@ from scheduler.settings import Settings
 from web.app import create_app
 
 log = logging.getLogger(__name__)
+# uvicorn believes X-Forwarded-For from loopback by default, which let anyone on this machine (or
+# behind a proxy here) choose their address; the app reads it itself, and only from the proxies in
+# DUBAN_TRUSTED_PROXIES (web/proxies.py). tests/web_server.py serves with the same options.
+NO_PROXY_HEADERS = {"proxy_headers": False, "forwarded_allow_ips": ""}
 
 
 class _Server(uvicorn.Server):
@@ -43,7 +47,7 @@ def listen(settings: Settings) -> socket.socket:
 async def serve_web(engine: Engine, settings: Settings, stop: asyncio.Event, sock: socket.socket) -> None:
     """Serve on `sock` (from `listen`); finish requests in hand and return once `stop` is set."""
     config = uvicorn.Config(create_app(engine, settings), log_level="warning", lifespan="off",
-                            proxy_headers=True)
+                            **NO_PROXY_HEADERS)
     server = _Server(config)
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     log.warning("web: listening on http://%s:%s (links start with %s)",

@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
 
     @users_app.command("disable")
     def disable(username: Username) -> None:
-        """Disable a user: their board sessions end at the next request."""
+        """Disable a user: their board sessions end at once."""
         with database() as session:
             users.disable(session, username)
         out.print(f"[green]✓[/green] user {username} disabled", highlight=False)
