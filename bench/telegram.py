@@ -87,7 +87,8 @@ def run(folder: Path, name: str, per_second: float) -> tuple[float, dict]:
     proc, api = server(per_second)
     try:
         settings = Settings(_env_file=None, database_url=url, telegram_token=TOKEN, telegram_api_url=api,
-                            telegram_rate_per_second=per_second, secret_key="bench", channels=["telegram"])
+                            telegram_rate_per_second=per_second, channels=["telegram"],
+                            secret_key="bench-telegram-secret-0123456789abcdef")
         engine = make_engine(url)
         channel = TelegramChannel.from_settings(settings, engine)
         dispatcher = wiring.dispatcher(engine, settings, {"telegram": channel})

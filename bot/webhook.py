@@ -8,7 +8,6 @@ answers 503, and Telegram delivers the update again later.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 
@@ -23,12 +22,8 @@ _running: list[Application] = []  # the application serve_bot published, if any
 
 
 def secret(settings: Settings) -> str:
-    """The webhook secret: configured, else derived from the token (stable across restarts).
-    Telegram allows 1-256 of [A-Za-z0-9_-] in secret_token."""
-    if settings.telegram_webhook_secret is not None:
-        return settings.telegram_webhook_secret.get_secret_value()
-    token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
-    return hmac.new(token.encode(), b"duban-telegram-webhook", hashlib.sha256).hexdigest()[:40]
+    """The webhook secret: configured, else derived from the token (Settings.webhook_secret)."""
+    return settings.webhook_secret()
 
 
 def url(settings: Settings) -> str:

@@ -25,7 +25,7 @@ from db.models import Contact
 from scheduler.plan_show import calendar_warnings, default_window, show_plan
 from scheduler.plan_store import store_plan
 from scheduler.planfile import PlanData, read_plan
-from scheduler.settings import Settings, hide_password, load_settings, masked
+from scheduler.settings import Settings, SettingsError, hide_password, load_settings, masked
 from scheduler.workdays import WorkdayCalendar, calendar_for
 from scheduler.yamlsource import SourceError
 
@@ -56,7 +56,10 @@ class Role(str, Enum):
 
 @cache
 def settings() -> Settings:
-    return load_settings()
+    try:
+        return load_settings()
+    except SettingsError as exc:  # which variable is wrong and why; never a traceback or its value
+        raise fail(str(exc)) from None
 
 
 def now() -> datetime:
@@ -348,8 +351,10 @@ def tick_command(at: Annotated[datetime | None, typer.Option("--now", help="ISO 
     """走一步 Plan and send everything due as of now (or --now), then exit."""
     import asyncio
 
+    from scheduler.logs import configure_logging
     from scheduler.service import tick
 
+    configure_logging(settings())
     moment = (at.replace(tzinfo=at.tzinfo or UTC) if at else now()).astimezone(UTC)
     with database():
         pass  # fails clearly when the database is down or not migrated
@@ -370,10 +375,11 @@ def run(only: Annotated[Only | None, typer.Option(help="Run one part alone.")] =
     """运行 Start the service: planner and dispatcher on the clock, the web side, and the bot when
     a Telegram token is set (console channel when no channel is configured)."""
     import asyncio
-    import logging
+
+    from scheduler.logs import configure_logging
 
     s = settings()
-    logging.basicConfig(level=s.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(s)
     with database():
         pass  # fails clearly when the database is down or not migrated
     if only is Only.bot and s.telegram_token is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 from datetime import date
@@ -86,6 +88,14 @@ class Settings(BaseSettings):
         if level.upper() not in LOG_LEVELS:
             raise ValueError(f"未知的日志级别 unknown log level: use one of {', '.join(LOG_LEVELS)}")
         return level.upper()
+
+    def webhook_secret(self) -> str:
+        """The Telegram webhook's secret (its URL path and header): configured, else derived from the
+        token, so it is stable across restarts. Telegram allows 1-256 of [A-Za-z0-9_-]."""
+        if self.telegram_webhook_secret is not None:
+            return self.telegram_webhook_secret.get_secret_value()
+        token = self.telegram_token.get_secret_value() if self.telegram_token else ""
+        return hmac.new(token.encode(), b"duban-telegram-webhook", hashlib.sha256).hexdigest()[:40]
 
 
 class SettingsError(ValueError):

@@ -182,7 +182,8 @@ def load_world(engine: Engine, tmp_path: Path, plan: str = PLAN) -> None:
 
 def settings_for(engine: Engine, tg: TelegramServer, **overrides) -> Settings:
     values = {"database_url": engine.url.render_as_string(hide_password=False), "telegram_token": tg.token,
-              "telegram_api_url": tg.url, "telegram_poll_timeout": 1, "secret_key": "bot-tests",
+              "telegram_api_url": tg.url, "telegram_poll_timeout": 1,
+              "secret_key": "bot-tests-secret-key-0123456789abcdef",
               "public_url": "https://duban.example.org", "retry_base_seconds": 0, "send_tries": 3,
               "telegram_chat_seconds": 0.05}  # the per-chat pause has tests of its own
     return Settings(_env_file=None, **(values | overrides))

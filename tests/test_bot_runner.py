@@ -46,7 +46,7 @@ def test_stopping_mid_stream_handles_no_update_twice_and_loses_none(world):
 def test_duban_run_only_bot_stops_on_sigterm_after_confirming(world, tmp_path):
     env = {**os.environ, "DATABASE_URL": world.settings.database_url, "DUBAN_TELEGRAM_TOKEN": world.tg.token,
            "DUBAN_TELEGRAM_API_URL": world.tg.url, "DUBAN_TELEGRAM_POLL_TIMEOUT": "1",
-           "DUBAN_SECRET_KEY": "run", "DUBAN_LOG_LEVEL": "INFO"}
+           "DUBAN_SECRET_KEY": "run-tests-secret-key-0123456789abcdef", "DUBAN_LOG_LEVEL": "INFO"}
     proc = subprocess.Popen([sys.executable, "-m", "scheduler", "run", "--only", "bot"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -58,6 +58,7 @@ def test_duban_run_only_bot_stops_on_sigterm_after_confirming(world, tmp_path):
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "Telegram bot stopped" in err
+    assert world.tg.token.split(":")[1] not in err  # httpx logs each request's URL: /bot<token>/getUpdates
     assert world.tg.state.confirmed > update and world.tg.pending_updates == 0
 
 

@@ -126,7 +126,8 @@ def test_a_group_that_became_a_supergroup_is_followed(world):
 
 def test_duban_tick_sends_telegram_reminders(world, cli, monkeypatch):
     for name, value in {"DUBAN_TELEGRAM_TOKEN": world.tg.token, "DUBAN_TELEGRAM_API_URL": world.tg.url,
-                        "DUBAN_SECRET_KEY": "tick", "DUBAN_HORIZON_DAYS": "60"}.items():
+                        "DUBAN_SECRET_KEY": "tick-tests-secret-key-0123456789abcdef",
+                        "DUBAN_HORIZON_DAYS": "60"}.items():
         monkeypatch.setenv(name, value)
     printed = cli.json("tick", "--now", DUE_EVE.isoformat())
     assert printed["messages"] == 1

@@ -52,7 +52,7 @@ duties:
     lead: [edu]
     schedule: 每月28日前
 """
-SECRET = "test-secret-for-links"
+SECRET = "test-secret-for-links-0123456789abcdef"
 PUBLIC = "https://duban.example.org"
 
 

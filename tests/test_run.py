@@ -18,7 +18,8 @@ from tests.test_email_channel import free_port
 
 
 def start(db_url: str, tmp_path, port: int, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": db_url, "DUBAN_WEB_PORT": str(port), "DUBAN_SECRET_KEY": "run",
+    env = {**os.environ, "DATABASE_URL": db_url, "DUBAN_WEB_PORT": str(port),
+           "DUBAN_SECRET_KEY": "run-tests-secret-key-0123456789abcdef",
            "DUBAN_LOG_LEVEL": "INFO"}
     env.pop("DUBAN_TELEGRAM_TOKEN", None)
     return subprocess.Popen([sys.executable, "-m", "scheduler", "run", *args], cwd=tmp_path, env=env,

@@ -46,7 +46,9 @@ def listen(settings: Settings) -> socket.socket:
 
 async def serve_web(engine: Engine, settings: Settings, stop: asyncio.Event, sock: socket.socket) -> None:
     """Serve on `sock` (from `listen`); finish requests in hand and return once `stop` is set."""
-    config = uvicorn.Config(create_app(engine, settings), log_level="warning", lifespan="off",
+    # No logging setup of uvicorn's own: its lines (the access log's paths hold feed, answer and
+    # webhook secrets) go through Duban's redacting handler at the levels scheduler/logs.py sets.
+    config = uvicorn.Config(create_app(engine, settings), log_config=None, log_level=None, lifespan="off",
                             **NO_PROXY_HEADERS)
     server = _Server(config)
     serving = asyncio.create_task(server.serve(sockets=[sock]))
