@@ -11,16 +11,19 @@ from sqlmodel import Session, select
 from bot.binding import new_invite
 from db.models import Contact
 from db.queries import NotFound
+from scheduler.bounds import as_id
 from scheduler.settings import Settings
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-HoursOpt = Annotated[int | None, typer.Option(help="Valid for this many hours (default: the settings').")]
+MAX_INVITE_HOURS = 24 * 30
+HoursOpt = Annotated[int | None, typer.Option(min=1, max=MAX_INVITE_HOURS,
+                                              help="Valid for this many hours (default: the settings').")]
 
 
 def find_contact(session: Session, ref: str) -> Contact:
     """A contact by id or by name; a name shared by several contacts asks for the id."""
     ref = ref.strip()
-    if ref.isdigit() and (contact := session.get(Contact, int(ref))) is not None:
+    if (contact_id := as_id(ref)) is not None and (contact := session.get(Contact, contact_id)) is not None:
         return contact
     found = session.exec(select(Contact).where(Contact.name == ref)).all()
     if len(found) == 1:

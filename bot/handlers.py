@@ -23,6 +23,7 @@ from bot.keyboards import reminder_markup
 from bot.texts import both, say, when
 from db.queries import NotFound, OccurrenceRow, today_in
 from scheduler.answers import Refused
+from scheduler.bounds import as_id
 from scheduler.render import period_label, short_date
 
 log = logging.getLogger(__name__)
@@ -123,10 +124,6 @@ async def tasks(update: Update, context: Context, who: Me) -> None:
     await reply(update, context, text, markup=reminder_markup(items, who.lang, text))
 
 
-def _occurrence_id(value: str) -> int | None:
-    return int(value) if value.isdigit() and 0 < int(value) < 10**18 else None
-
-
 async def _answer(update: Update, context: Context, who: Me, occ: int, action: str, **kwargs) -> None:
     """Answer through the core and reply with the outcome or the problem."""
     d = deps(context)
@@ -153,7 +150,7 @@ async def _answer(update: Update, context: Context, who: Me, occ: int, action: s
 async def done(update: Update, context: Context, who: Me) -> None:
     """/done ID [URL]"""
     args = context.args or []
-    occ = _occurrence_id(args[0]) if args else None
+    occ = as_id(args[0]) if args else None
     if occ is None or len(args) > 2:
         await reply(update, context, say("usage_done", who.lang))
         return
@@ -164,7 +161,7 @@ async def done(update: Update, context: Context, who: Me) -> None:
 async def snooze(update: Update, context: Context, who: Me) -> None:
     """/snooze ID DURATION"""
     args = context.args or []
-    occ = _occurrence_id(args[0]) if args else None
+    occ = as_id(args[0]) if args else None
     if occ is None or len(args) < 2:
         await reply(update, context, say("usage_snooze", who.lang))
         return

@@ -92,9 +92,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     "done_repeat": ("此前已标记完成：{title}（已记录本次操作）", "Already done: {title} (logged again)"),
     "usage_done": ("用法：<code>/done 编号 [链接]</code>，例如 <code>/done 123 https://www.example.gov.cn/a.html</code>",
                    "Usage: <code>/done ID [URL]</code>, e.g. <code>/done 123 https://www.example.gov.cn/a.html</code>"),
-    "usage_snooze": ("用法：<code>/snooze 编号 时长</code>；时长可以是 明天、3d（3个工作日）、下周、4h（小时）或日期 2026-03-31",
+    "usage_snooze": (("用法：<code>/snooze 编号 时长</code>；时长可以是 明天、3d（3个工作日）、下周、4h（小时）或日期 "
+                      "2026-03-31，最多推迟100天"),
                      ("Usage: <code>/snooze ID DURATION</code>; DURATION is tomorrow, 3d (3 working days), "
-                     "next-week, 4h (hours) or a date such as 2026-03-31")),
+                     "next-week, 4h (hours) or a date such as 2026-03-31, at most 100 days ahead")),
     "bad_duration": ("看不懂推迟时长“{value}”。", "I do not understand the duration “{value}”."),
     "snoozed": ("已推迟到 {until}：{title}", "Snoozed until {until}: {title}"),
     "feed_off": ("日历订阅功能尚未开通，请联系督办管理员。", "Calendar feeds are not available yet: ask your coordinator."),

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from db import outbox
 from db.models import Answer, Contact, Delivery, Duty, Occurrence, Plan
 from db.queries import NotFound
+from scheduler.snooze import check_snooze
 
 log = logging.getLogger(__name__)
 ACTIONS = ("done", "snooze", "help", "reopen", "waive")
@@ -86,8 +87,9 @@ def _apply(session: Session, occ: Occurrence, action: str, actor: Actor, now: da
         occ.note = note or occ.note
         outbox.set_status(session, _pending(session, occ), "cancelled", last_error=f"answered: {action}")
     elif action == "snooze":
-        if snooze_until is None or snooze_until <= now:
+        if snooze_until is None:
             raise ValueError("推迟时间无效 snooze needs a time in the future")
+        check_snooze(snooze_until, now)
         if occ.status != "open":
             raise ValueError(f"事项已是 {occ.status} the occurrence is {occ.status}; nothing to snooze")
         occ.snoozed_until = snooze_until

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
+import os
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -22,6 +25,7 @@ from sqlmodel import Session
 from db import migrate, queries
 from db.engine import make_engine, session_scope
 from db.models import Contact
+from scheduler.bounds import parse_day, parse_id, parse_moment
 from scheduler.plan_show import calendar_warnings, default_window, show_plan
 from scheduler.plan_store import store_plan
 from scheduler.planfile import PlanData, read_plan
@@ -130,8 +134,8 @@ def _warn(data: PlanData, cal: WorkdayCalendar, window: tuple[date, date]) -> li
 
 
 FileArg = Annotated[Path, typer.Argument(help="The plan file (YAML).")]
-FromOpt = Annotated[datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="Window start.")]
-ToOpt = Annotated[datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Window end.")]
+FromOpt = Annotated[date | None, typer.Option("--from", parser=parse_day, help="Window start (YYYY-MM-DD).")]
+ToOpt = Annotated[date | None, typer.Option("--to", parser=parse_day, help="Window end (YYYY-MM-DD).")]
 
 
 @plan_app.command("check")
@@ -158,7 +162,9 @@ def plan_show(file: FileArg, as_json: JsonOpt = False, start: FromOpt = None, en
     """展示 Show the normalised plan with each duty's occurrences in a window."""
     data = load_plan_file(file)
     cal = calendar(data.workdays)
-    window = _window(data, start and start.date(), end and end.date())
+    window = _window(data, start, end)
+    if window[0] > window[1]:
+        raise fail(f"时间窗口无效 the window {window[0]} – {window[1]} ends before it starts: check --from and --to")
     _warn(data, cal, window)
     view = show_plan(data, cal, *window)
     if as_json:
@@ -203,7 +209,7 @@ def db_upgrade() -> None:
 def occurrences(department: Annotated[str | None, typer.Option(help="Department id, name or alias.")] = None,
                 overdue: Annotated[bool, typer.Option(help="Only open ones past their due date.")] = False,
                 status: Annotated[str, typer.Option(help="open, done, waived, cancelled or all.")] = "open",
-                limit: Annotated[int, typer.Option(help="At most this many rows (0 = all).")] = 200,
+                limit: Annotated[int, typer.Option(min=0, max=100_000, help="At most this many rows (0 = all).")] = 200,
                 as_json: JsonOpt = False) -> None:
     """事项 List occurrences, soonest first."""
     moment = now()
@@ -292,8 +298,8 @@ def contacts_list(department: Annotated[str | None, typer.Option()] = None, as_j
 
 
 @contacts_app.command("resubscribe")
-def contacts_resubscribe(contact_id: Annotated[int, typer.Argument(help="The contact's id (duban contacts list).")]
-                         ) -> None:
+def contacts_resubscribe(contact_id: Annotated[int, typer.Argument(
+                             parser=parse_id, help="The contact's id (duban contacts list).")]) -> None:
     """恢复邮件提醒 Email a contact again after they used the unsubscribe link (on their request)."""
     with database() as session:
         contact = session.get(Contact, contact_id)
@@ -346,7 +352,8 @@ class Only(str, Enum):
 
 
 @app.command("tick")
-def tick_command(at: Annotated[datetime | None, typer.Option("--now", help="ISO time to act as of (default: now).")] = None,
+def tick_command(at: Annotated[datetime | None, typer.Option(
+                     "--now", parser=parse_moment, help="ISO time to act as of (default: now).")] = None,
                  as_json: JsonOpt = False) -> None:
     """走一步 Plan and send everything due as of now (or --now), then exit."""
     import asyncio
@@ -433,11 +440,13 @@ class Action(str, Enum):
 
 
 @app.command("answer")
-def answer_command(occurrence: Annotated[int, typer.Argument(help="Occurrence id (see `duban occurrences`).")],
+def answer_command(occurrence: Annotated[int, typer.Argument(
+                       parser=parse_id, help="Occurrence id (see `duban occurrences`).")],
                    action: Annotated[Action, typer.Argument()],
                    evidence: Annotated[str | None, typer.Option(help="Link to what was published.")] = None,
                    note: Annotated[str | None, typer.Option()] = None,
-                   until: Annotated[datetime | None, typer.Option(help="Snooze until (ISO time); default: next working day 09:00.")] = None,
+                   until: Annotated[datetime | None, typer.Option(
+                       parser=parse_moment, help="Snooze until (ISO time); default: next working day 09:00.")] = None,
                    by: Annotated[str, typer.Option(help="Who answers (recorded in the log).")] = "cli",
                    as_json: JsonOpt = False) -> None:
     """答复 Mark an occurrence done, snooze it, ask for help, reopen or waive it."""
@@ -489,7 +498,8 @@ app.add_typer(event_app, name="event")
 @event_app.command("record")
 def event_record(duty: Annotated[str, typer.Argument(help="PLAN/KEY, or KEY when only one plan has it.")],
                  department: Annotated[str | None, typer.Option(help="Lead department (id, name or alias).")] = None,
-                 at: Annotated[datetime | None, typer.Option(help="When it happened (ISO; naive = plan's local time).")] = None,
+                 at: Annotated[datetime | None, typer.Option(
+                     parser=parse_moment, help="When it happened (ISO; naive = plan's local time).")] = None,
                  note: Annotated[str | None, typer.Option()] = None,
                  as_json: JsonOpt = False) -> None:
     """记录事件 Record an event (e.g. 文件公开) and create the deadline it starts."""
@@ -513,8 +523,22 @@ def event_record(duty: Annotated[str, typer.Argument(help="PLAN/KEY, or KEY when
                   f"due {result['deadline']}", highlight=False)
 
 
+INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE: a fault in duban itself, not in what was asked
+
+
 def main() -> None:
-    app()
+    """The `duban` command. A fault that no command foresaw ends in one line on stderr and exit
+    code 70, never a traceback: the traceback goes to the log at DEBUG, and to stderr with DUBAN_DEBUG=1."""
+    try:
+        app()
+    except Exception as exc:  # the last resort: known faults are answered where they happen
+        logging.getLogger("duban.cli").debug("unexpected fault", exc_info=exc)
+        if os.environ.get("DUBAN_DEBUG"):
+            traceback.print_exception(exc)
+        detail = hide_password(" ".join(str(exc).split()))[:200]
+        err.print(f"[red]错误 error:[/red] 意外故障 unexpected fault ({type(exc).__name__}: {detail}). "
+                  "请报告给管理员 Please report it; DUBAN_DEBUG=1 shows the details.", highlight=False)
+        sys.exit(INTERNAL_ERROR)
 
 
 # bot/ and web/ add their own commands (invites, feeds, users, reports): each module has register(app).

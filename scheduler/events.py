@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from db.models import Department, Duty, Event, Occurrence, Plan
 from db.queries import NotFound, find_department
+from scheduler.bounds import check_moment
 from scheduler.occurrences import event_deadline
 from scheduler.schedule import Schedule
 from scheduler.workdays import WorkdayCalendar
@@ -40,7 +41,9 @@ def find_duty(session: Session, ref: str) -> tuple[Duty, Plan]:
 
 def record_event(session: Session, duty_ref: str, *, department: str | None, happened_at: datetime,
                  note: str | None, recorded_by: str, calendar_of: Callable[[str], WorkdayCalendar]) -> Recorded:
-    """Record that the duty's event happened for a lead department; its deadline starts now."""
+    """Record that the duty's event happened for a lead department; its deadline starts now.
+    A time outside scheduler.bounds' years is refused (OutOfRange) before anything is computed."""
+    check_moment(happened_at)
     duty, plan = find_duty(session, duty_ref)
     schedule = Schedule.model_validate(duty.schedule)
     if not schedule.after_event:

@@ -16,6 +16,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
+from scheduler.bounds import OutOfRange, check_year
 from scheduler.schedule import Schedule
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
@@ -111,6 +112,11 @@ _PERIOD_UNIT = {"月": "month", "季": "quarter", "季度": "quarter", "半年":
 def _read_dates(text: str, f: _Found) -> str:
     def dated(m: re.Match[str]) -> str:
         year, month = int(m["y"] or f.year), int(m["m"])
+        try:
+            check_year(year)
+        except OutOfRange as exc:
+            f.problems.append(f"{exc}: {m.group(0)}")
+            return " "
         if m["end"]:
             day = _month_end(year, month)
         elif m["x"]:

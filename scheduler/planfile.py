@@ -6,6 +6,7 @@ each naming the file, the line and the key. Nothing here touches the database.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -25,6 +26,7 @@ from pydantic import (
     field_validator,
 )
 
+from scheduler.bounds import ChatId, Day, check_year
 from scheduler.phrases import parse_schedule
 from scheduler.schedule import Schedule
 from scheduler.yamlsource import Path_, Problem, SourceError, YamlSource, read_yaml
@@ -88,9 +90,9 @@ class PlanHeader(Strict):
     id: Slug
     title: str = Field(min_length=1)
     issuer: str | None = None
-    issued: date | None = None
+    issued: Day | None = None
     year: int | Literal["current"] | None = Field(None, description="year of 7月底, 年底")
-    until: date | None = None
+    until: Day | None = None
     timezone: str = "Asia/Shanghai"
     workdays: Literal["CN", "mon-fri"] = "CN"
     coordinator: Key | None = None
@@ -99,8 +101,11 @@ class PlanHeader(Strict):
     @field_validator("year")
     @classmethod
     def _year(cls, v: int | str | None) -> int | str | None:
-        if isinstance(v, int) and not 1990 <= v <= 2200:
-            raise ValueError("expected a year between 1990 and 2200, or 'current'")
+        if isinstance(v, int):
+            try:
+                check_year(v)
+            except ValueError as exc:
+                raise ValueError(f"{exc}, or 'current'") from None
         return v
 
     @field_validator("timezone")
@@ -125,7 +130,7 @@ class ContactIn(Strict):
     department: Key
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    telegram: int | None = None
+    telegram: ChatId | None = None
     lang: Literal["zh", "en"] = "zh"
     role: Literal["primary", "backup", "supervisor"] = "primary"
 
@@ -282,17 +287,22 @@ def _duplicates(src: YamlSource, items: list[Any], attr: str, section: str) -> l
     return problems
 
 
+def _in_year(day: date, year: int) -> date:
+    """The same day in another year; 29 February becomes the 28th in a common year."""
+    return date(year, day.month, min(day.day, calendar.monthrange(year, day.month)[1]))
+
+
 def _dates(header: PlanHeader, today: date) -> tuple[int, date, date]:
     """The plan's year, issue date and end, re-based on `today`'s year for `year: current`."""
     if header.year == "current":
         year = today.year
-        issued = header.issued.replace(year=year) if header.issued else date(year, 1, 1)
+        issued = _in_year(header.issued, year) if header.issued else date(year, 1, 1)
     else:
         issued = header.issued or date(header.year or today.year, 1, 1)
         year = header.year or issued.year
     until = header.until or date(year, 12, 31)
     if header.year == "current" and header.until:
-        until = header.until.replace(year=year + header.until.year - (header.issued or header.until).year)
+        until = _in_year(header.until, year + header.until.year - (header.issued or header.until).year)
     return year, issued, until
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from db.models import Department, Duty, Occurrence, Plan
 from db.queries import today_in
+from scheduler.bounds import check_year
 
 OUTCOMES = ("on_time", "late", "waived", "open", "overdue")
 OUTCOME_NAMES = {"on_time": "按时完成 done on time", "late": "逾期完成 done late", "waived": "免办 waived",
@@ -33,7 +34,7 @@ class Month:
         m = re.fullmatch(r"(\d{4})-(\d{1,2})", text.strip())
         if not m or not 1 <= int(m[2]) <= 12:
             raise ValueError(f"月份格式错误 bad month {text!r}: expected YYYY-MM, e.g. 2016-09")
-        return cls(int(m[1]), int(m[2]))
+        return cls(check_year(int(m[1])), int(m[2]))
 
     @property
     def first(self) -> date:

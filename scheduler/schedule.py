@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from scheduler.bounds import Day
 
 Every = Literal["day", "week", "month", "quarter", "half-year", "year"]
 
@@ -21,15 +22,15 @@ class Schedule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    start_by: date | None = None
-    due: date | None = None
-    dates: list[date] = Field(default_factory=list)
+    start_by: Day | None = None
+    due: Day | None = None
+    dates: list[Day] = Field(default_factory=list)
     every: Every | None = None
     interval: int = Field(default=1, ge=1, le=120)
     due_on: str | None = None
     months: list[int] | None = None
-    from_: date | None = Field(default=None, alias="from")
-    until: date | Literal["ongoing"] | None = None
+    from_: Day | None = Field(default=None, alias="from")
+    until: Day | Literal["ongoing"] | None = None
     ongoing: bool = False
     after_event: str | None = None
     within: str | None = None

@@ -1,4 +1,10 @@
-"""Reading a YAML file while remembering the line of every key, so errors can point at it."""
+"""Reading a YAML file while remembering the line of every key, so errors can point at it.
+
+Plan files come from people and from other tools, so reading one is bounded: its size in bytes,
+how deeply lists and mappings nest, how many aliases (*name) it uses and how many values it
+holds once they are expanded (a 358-byte "billion laughs" file otherwise expands to a billion).
+A file over a limit is refused at once with one problem naming the limit and the line.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,11 @@ from typing import Any
 import yaml
 
 Path_ = tuple[str | int, ...]
+
+MAX_BYTES = 1024 * 1024  # 1 MiB; the largest shipped plan is 19 kB
+MAX_DEPTH = 20  # nested values; a plan needs 6 (duties > duty > schedule > months > month)
+MAX_ALIASES = 100  # *name references to &name anchors
+MAX_NODES = 100_000  # values, counted after aliases are expanded; the Yingkou plan (40 duties) has 820
 
 
 @dataclass
@@ -95,9 +106,48 @@ def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: str) -> N
             _walk(item, path + (i,), lines, file)
 
 
+class _Refused(Exception):
+    """A file over one of the limits, or with a value YAML cannot build: what, and where."""
+
+    def __init__(self, mark: yaml.Mark | None, message: str):
+        super().__init__(message)
+        self.mark, self.message = mark, message
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader that leaves dates as text: pydantic then reports a bad date (2016-13-01) at
-    its key and line, instead of YAML failing the whole file with no location."""
+    its key and line, instead of YAML failing the whole file with no location. It counts while
+    composing, so a file over MAX_DEPTH, MAX_ALIASES or MAX_NODES stops as soon as it gets there."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.depth = self.aliases = self.nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        mark = self.peek_event().start_mark
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise _Refused(mark, f"别名太多 more than {MAX_ALIASES} aliases (*name): write the values out")
+            return super().compose_node(parent, index)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _Refused(mark, f"内容太多 more than {MAX_NODES} values: split the plan into several files")
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _Refused(mark, f"嵌套太深 nested more than {MAX_DEPTH} levels deep (a plan needs about 6)")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> object:
+        # A value YAML itself cannot build (an integer of 5000 digits, `!!timestamp 2016-13-01`).
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError, TypeError) as exc:
+            reason = str(exc).split(";")[0]  # not Python's advice on set_int_max_str_digits
+            raise _Refused(node.start_mark, f"无法读取的值 cannot read this value: {reason}") from None
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -105,17 +155,71 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
-def read_yaml(path: Path) -> YamlSource:
-    """Parse `path`; a file that is missing, empty, binary or not YAML raises one clear problem."""
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _expanded(node: yaml.Node, seen: dict[int, tuple[int, int]], open_: set[int]) -> tuple[int, int]:
+    """(values, depth) of `node` with aliases expanded; each node is counted once (`seen`), so a
+    file of aliases of aliases is measured without being expanded. Raises _Refused over a limit."""
+    if id(node) in seen:
+        return seen[id(node)]
+    if id(node) in open_:
+        raise _Refused(node.start_mark, "别名循环 an alias (*name) refers to a list or mapping that contains it")
+    open_.add(id(node))
+    size, depth = 1, 0
+    for child in _children(node):
+        child_size, child_depth = _expanded(child, seen, open_)
+        size, depth = size + child_size, max(depth, child_depth)
+        if size > MAX_NODES:
+            raise _Refused(node.start_mark, f"内容太多 the aliases (*name) here expand to more than {MAX_NODES} "
+                                           "values: write the values out")
+    if depth + 1 > MAX_DEPTH:
+        raise _Refused(node.start_mark, f"嵌套太深 the aliases (*name) here nest more than {MAX_DEPTH} levels "
+                                       "deep (a plan needs about 6)")
+    open_.discard(id(node))
+    seen[id(node)] = (size, depth + 1)
+    return seen[id(node)]
+
+
+def _read_bytes(path: Path) -> bytes:
+    """At most MAX_BYTES of the file; one more byte means it is too big (a device never ends)."""
     file = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)
     except OSError as exc:
         raise SourceError([Problem(file, None, "", f"无法读取 cannot read the file: {exc.strerror}")]) from exc
+    if len(raw) > MAX_BYTES:
+        raise SourceError([Problem(file, None, "", f"文件太大 the file is over {MAX_BYTES} bytes (1 MiB), the "
+                                   "most a plan file may have: split the plan into several files")])
+    return raw
+
+
+def _compose(file: str, text: str) -> tuple[yaml.Node | None, object]:
+    """The node tree (for lines) and the data, from one parse, within the limits."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None and loader.aliases:
+            _expanded(node, {}, set())
+        return node, (loader.construct_document(node) if node is not None else None)
+    except _Refused as exc:
+        raise SourceError([Problem(file, exc.mark.line + 1 if exc.mark else None, "", exc.message)]) from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: Path) -> YamlSource:
+    """Parse `path`; a file that is missing, empty, binary, not YAML or over a limit raises one
+    clear problem."""
+    file = str(path)
+    raw = _read_bytes(path)
     text = _text_of(path, raw)
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
+        node, data = _compose(file, text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

@@ -23,8 +23,9 @@ from db.queries import (
     today_in,
 )
 from scheduler.answers import ACTIONS, Actor, Refused, answer
+from scheduler.bounds import MAX_ID, Day, check_moment
 from scheduler.events import record_event
-from scheduler.snooze import BadDuration, snooze_until
+from scheduler.snooze import MAX_SNOOZE, BadDuration, snooze_until
 from web.api_auth import Coordinator
 from web.deps import NowDep, SessionDep
 
@@ -41,11 +42,9 @@ def _printable(value: str) -> str:
 
 
 def _moment(value: datetime) -> datetime:
-    """Naive times are UTC; only years a duty can have are accepted."""
-    value = value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not 2000 <= value.astimezone(UTC).year <= 2200:
-        raise ValueError("时间超出范围 time out of range (years 2000-2200)")
-    return value
+    """Naive times are UTC; only years a duty can have are accepted (scheduler.bounds)."""
+    check_moment(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 Text = Annotated[str, Field(max_length=2000), AfterValidator(_printable)]
@@ -156,8 +155,8 @@ def occurrences(user: Coordinator, session: SessionDep, now: NowDep,
                 department: Annotated[Ref | None, Query(description="id, key, name or alias")] = None,
                 status: Annotated[Status | Literal["all"], Query()] = "all",
                 overdue: Annotated[bool, Query(description="Only open ones past their due date")] = False,
-                from_: Annotated[date | None, Query(alias="from", description="Due on or after")] = None,
-                to: Annotated[date | None, Query(description="Due on or before")] = None,
+                from_: Annotated[Day | None, Query(alias="from", description="Due on or after")] = None,
+                to: Annotated[Day | None, Query(description="Due on or before")] = None,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                 offset: Annotated[int, Query(ge=0, le=10**6)] = 0) -> list[dict]:
     try:
@@ -171,7 +170,7 @@ def occurrences(user: Coordinator, session: SessionDep, now: NowDep,
     return [_out(r, now) for r in rows[offset:offset + limit]]
 
 
-Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.get("/occurrences/{occurrence_id}", response_model=OccurrenceDetail)
@@ -201,7 +200,7 @@ def answer_occurrence(occurrence_id: Id, body: AnswerIn, request: Request, user:
         raise _not_found(exc) from None
     except BadDuration as exc:
         raise HTTPException(422, f"推迟时间无效 bad snooze {str(exc)!r}: tomorrow, 3d, next-week, 4h or a "
-                                 "future date YYYY-MM-DD") from None
+                                 f"future date YYYY-MM-DD, at most {MAX_SNOOZE.days} days ahead") from None
     except (Refused, ValueError, OverflowError) as exc:
         raise HTTPException(422, str(exc)) from None
     return AnswerResult(changed=outcome.changed, occurrence=_detail(session, occurrence_id, now))

@@ -18,6 +18,7 @@ from db.models import Duty, Plan, User
 from db.queries import NotFound
 from scheduler import board as numbers
 from scheduler.answers import Actor, Refused, answer
+from scheduler.bounds import as_id
 from scheduler.events import record_event
 from scheduler.report import OUTCOME_NAMES
 from web.auth import Visitor, csrf_ok, page, refuse_csrf, to_login
@@ -30,6 +31,11 @@ router = APIRouter(include_in_schema=False)
 ACTIONS = {"done": "已完成 Done", "waive": "免办 Waive", "reopen": "重新打开 Reopen"}
 NOT_FOUND = ("事项不存在 Not found", ("没有这个事项，可能计划已修改。 / There is no such occurrence: "
              "the plan may have changed. 返回看板 Back to the board: /board"))
+
+
+def _no_such(occurrence_id: int) -> bool:
+    """An id no row can have (SQLite overflows past 64 bits): simply not found."""
+    return as_id(str(occurrence_id)) is None
 
 
 def _actor(user: User) -> Actor:
@@ -66,6 +72,8 @@ def occurrence_page(request: Request, occurrence_id: int, v: Visitor, session: S
     if v.user is None:
         return to_login(request)
     try:
+        if _no_such(occurrence_id):
+            raise NotFound(occurrence_id)
         h = numbers.history(session, occurrence_id, now)
     except NotFound:
         return error_page(request, 404, *NOT_FOUND)
@@ -85,6 +93,8 @@ def answer_on_behalf(request: Request, occurrence_id: int, v: Visitor, session: 
         return error_page(request, 400, "无效操作 Invalid action",
                           f"请选择：{'、'.join(ACTIONS.values())} / Choose one of the listed actions.")
     try:
+        if _no_such(occurrence_id):
+            raise NotFound(occurrence_id)
         answer(session, occurrence_id, action, actor=_actor(v.user), channel="web", now=now,
                origin=request.client.host if request.client else None, note=note.strip() or None)
     except NotFound:
