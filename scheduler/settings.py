@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     telegram_chat_seconds: float = Field(1, ge=0)  # at least this long between messages to one chat
     telegram_group_per_minute: float = Field(20, ge=0)  # per group chat
     telegram_poll_timeout: int = Field(30, ge=0, le=50)  # getUpdates long-poll seconds
-    telegram_invite_hours: int = Field(72, ge=1)
+    telegram_invite_hours: int = Field(72, ge=1, le=720)
     telegram_start_failures: int = Field(5, ge=1)  # wrong invite codes per chat per hour before a pause
     web_host: str = "127.0.0.1"
     web_port: int = 8080
