@@ -88,3 +88,18 @@ class Cli:
 @pytest.fixture
 def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
     return Cli(db_url, monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """`duban tick` and `run` in-process install the service's log handler on the root logger:
+    take it away after each test, so later tests' libraries do not print through it."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(False)
