@@ -1,6 +1,6 @@
 """The board's numbers over a year of a big plan, on SQLite and on PostgreSQL.
 
-Ours: scheduler.board.board (per-department outcomes, overdue list, next two weeks, heat-map) at
+Ours: scheduler.reports.board.board (per-department outcomes, overdue list, next two weeks, heat-map) at
 mid-year over 300 departments x 30 duties (half of what is due done). Baseline, same run, same
 rows: the same two SELECTs as raw SQL (the year's occurrences with the columns the rates need;
 open occurrences due within two weeks with the columns the lists show), fetched, nothing
@@ -21,10 +21,10 @@ from bench.planning import PHRASES, TODAY
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import Occurrence
-from scheduler.board import board
-from scheduler.plan_store import store_plan
-from scheduler.planfile import read_plan
-from scheduler.workdays import calendar_for
+from scheduler.calendar.workdays import calendar_for
+from scheduler.plans.file import read_plan
+from scheduler.plans.store import store_plan
+from scheduler.reports.board import board
 
 DEPARTMENTS, DUTIES = 300, 30
 NOW = datetime(2025, 7, 1, 2, tzinfo=UTC)
@@ -80,7 +80,7 @@ def run(name: str, url: str, folder: Path) -> None:
     engine.dispose()
     print(f"board on {name}: {DEPARTMENTS} departments x {DUTIES} duties, {rows:,} occurrences")
     print(f"  bare SELECTs baseline        : {base_t * 1000:8.1f} ms")
-    print(f"  ours (scheduler.board.board) : {ours_t * 1000:8.1f} ms = {ours_t / base_t:.2f}x baseline")
+    print(f"  ours (scheduler.reports.board.board) : {ours_t * 1000:8.1f} ms = {ours_t / base_t:.2f}x baseline")
 
 
 def main() -> None:

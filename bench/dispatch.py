@@ -30,14 +30,14 @@ from bench.common import fresh_pg, pg_url
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import Contact, Delivery, Department
+from scheduler.access.links import Signer
+from scheduler.calendar.workdays import calendar_for
 from scheduler.channels.base import Limits, Message, Receipt
-from scheduler.dispatcher import Dispatcher, DispatchPolicy
-from scheduler.links import Signer
-from scheduler.plan_store import store_plan
-from scheduler.planfile import read_plan
-from scheduler.planner import plan_deliveries
-from scheduler.render import Renderer
-from scheduler.workdays import calendar_for
+from scheduler.messages.render import Renderer
+from scheduler.outbox.dispatcher import Dispatcher, DispatchPolicy
+from scheduler.outbox.planner import plan_deliveries
+from scheduler.plans.file import read_plan
+from scheduler.plans.store import store_plan
 
 N = 5000
 ROUNDS = 3

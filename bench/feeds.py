@@ -32,11 +32,12 @@ from bench.common import best, on_each_database
 from db import migrate
 from db.engine import make_engine
 from db.models import Duty, Occurrence
-from scheduler import feed_tokens, feeds
-from scheduler.answers import Actor, answer
-from scheduler.plan_store import store_plan
-from scheduler.planfile import read_plan
-from scheduler.workdays import calendar_for
+from scheduler import feeds
+from scheduler.access import feed_tokens
+from scheduler.answers.record import Actor, answer
+from scheduler.calendar.workdays import calendar_for
+from scheduler.plans.file import read_plan
+from scheduler.plans.store import store_plan
 
 SECRET = "bench-feeds-secret-0123456789abcdef"
 PUBLIC = "http://127.0.0.1"
@@ -146,7 +147,7 @@ def asgi():
 
 
 def token_for(url: str, ref: str) -> str:
-    from scheduler.links import Signer
+    from scheduler.access.links import Signer
 
     engine = make_engine(url)
     with Session(engine) as s:

@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, FR, MO, MONTHLY, TH, TU, WE, WEEKLY, YEARLY, rrule
 
-from scheduler.occurrences import expand
-from scheduler.schedule import Schedule
-from scheduler.workdays import calendar_for
+from scheduler.calendar.occurrences import expand
+from scheduler.calendar.schedules import Schedule
+from scheduler.calendar.workdays import calendar_for
 
 DEPARTMENTS, DUTIES = 1000, 30
 START, END = date(2025, 1, 1), date(2025, 12, 31)

@@ -22,10 +22,10 @@ from bench.common import fresh_pg, pg_url
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import Delivery, Occurrence
-from scheduler.plan_store import store_plan
-from scheduler.planfile import read_plan
-from scheduler.planner import plan_deliveries
-from scheduler.workdays import calendar_for
+from scheduler.calendar.workdays import calendar_for
+from scheduler.outbox.planner import plan_deliveries
+from scheduler.plans.file import read_plan
+from scheduler.plans.store import store_plan
 
 DEPARTMENTS, DUTIES = 1000, 30
 TODAY = date(2025, 1, 1)

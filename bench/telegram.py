@@ -29,12 +29,12 @@ from bot.channel import TelegramChannel
 from db import migrate
 from db.engine import make_engine
 from db.models import Contact, Department
-from scheduler import wiring
-from scheduler.plan_store import store_plan
-from scheduler.planfile import read_plan
-from scheduler.planner import plan_deliveries
+from duban import wiring
+from scheduler.calendar.workdays import calendar_for
+from scheduler.outbox.planner import plan_deliveries
+from scheduler.plans.file import read_plan
+from scheduler.plans.store import store_plan
 from scheduler.settings import Settings
-from scheduler.workdays import calendar_for
 
 COUNT = 3000
 CN = calendar_for("CN")

@@ -1,8 +1,8 @@
 """What the bot's commands and buttons do in the database, each through the core's own functions.
 
 Every function takes a session, the chat and `now`, and returns what the handler shows. Answers
-go through `scheduler.answers.answer` (the same function as the CLI and the email links), which
-checks permission and logs refusals; events through `scheduler.events.record_event`.
+go through `scheduler.answers.record.answer` (the same function as the CLI and the email links), which
+checks permission and logs refusals; events through `scheduler.answers.events.record_event`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from sqlmodel import Session, col, select
 from bot.binding import bound_contacts
 from db.models import Contact, Department, Duty, KeyValue, Occurrence, Plan
 from db.queries import OccurrenceRow, list_occurrences, occurrence_row
-from scheduler.answers import Actor, Outcome, answer, may_answer
-from scheduler.events import Recorded, find_duty, record_event
-from scheduler.snooze import BadDuration, snooze_until  # noqa: F401 (BadDuration: handlers catch it here)
-from scheduler.workdays import WorkdayCalendar
+from scheduler.answers.events import Recorded, find_duty, record_event
+from scheduler.answers.record import Actor, Outcome, answer, may_answer
+from scheduler.answers.snooze import BadDuration, snooze_until  # noqa: F401 (BadDuration: handlers catch it here)
+from scheduler.calendar.workdays import WorkdayCalendar
 
 Calendars = Callable[[str], WorkdayCalendar]
 AWAIT_FOR = timedelta(hours=1)  # how long a "send me the link" prompt waits for its answer

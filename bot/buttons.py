@@ -24,7 +24,7 @@ from bot.context import NO_PREVIEW, Context, Me, chat_of, deps, me, reply, run_d
 from bot.keyboards import SNOOZES, Press, main_rows, number_in, parse, replace_rows, snooze_rows
 from bot.texts import say, status_word, when
 from db.queries import NotFound
-from scheduler.answers import Refused
+from scheduler.answers.record import Refused
 
 log = logging.getLogger(__name__)
 RULE = "\n\n──────────\n"  # separates the reminder from the answers recorded under it

@@ -18,9 +18,9 @@ from telegram.ext import ContextTypes
 from bot import actions
 from db.engine import session_scope
 from db.models import Contact, Department
-from scheduler.render import language_of
+from scheduler.calendar.workdays import WorkdayCalendar
+from scheduler.messages.render import language_of
 from scheduler.settings import Settings
-from scheduler.workdays import WorkdayCalendar
 
 KEY = "duban"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)

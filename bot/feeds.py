@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from db.models import Contact
-from scheduler import wiring
-from scheduler.feed_tokens import contact_feed_url
+from duban import wiring
+from scheduler.access.feed_tokens import contact_feed_url
 from scheduler.settings import Settings
 
 FeedUrl = Callable[[Session, Contact, datetime], str | None]

@@ -22,9 +22,9 @@ from bot.context import KEY, Context, Deps, Me, chat_of, deps, me, reply, run_db
 from bot.keyboards import reminder_markup
 from bot.texts import both, say, when
 from db.queries import NotFound, OccurrenceRow, today_in
-from scheduler.answers import Refused
+from scheduler.answers.record import Refused
 from scheduler.bounds import as_id
-from scheduler.render import period_label, short_date
+from scheduler.messages.render import period_label, short_date
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 10

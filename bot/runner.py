@@ -24,7 +24,7 @@ from bot.commands import set_coordinator_commands, set_default_commands
 from bot.context import Deps
 from bot.handlers import install
 from bot.limiter import ChatRateLimiter
-from scheduler import wiring
+from duban import wiring
 from scheduler.settings import Settings
 
 log = logging.getLogger(__name__)

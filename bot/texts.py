@@ -10,7 +10,7 @@ from datetime import datetime, tzinfo
 
 from markupsafe import Markup
 
-from scheduler.render import language_of, short_date
+from scheduler.messages.render import language_of, short_date
 
 PHRASES: dict[str, tuple[str, str]] = {
     "unbound": (

@@ -22,9 +22,9 @@ from sqlalchemy import func, true
 from sqlmodel import Session, select
 
 from db.models import Contact, Department, Duty, Occurrence, Plan
-from scheduler.feed_tokens import Scope
-from scheduler.reminders import Policy
-from scheduler.schedule import DUE_ON_RE, Schedule
+from scheduler.access.feed_tokens import Scope
+from scheduler.calendar.schedules import DUE_ON_RE, Schedule
+from scheduler.outbox.policy import Policy
 
 REFRESH = timedelta(hours=1)
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)

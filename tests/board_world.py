@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from scheduler.users import add_user
+from scheduler.access.users import add_user
 from tests.test_planfile import VALID
 from tests.web_world import NOW, app_for, load_demo
 

@@ -20,12 +20,12 @@ from sqlmodel import Session, select
 from bot.channel import TelegramChannel
 from bot.runner import serve_bot
 from db.models import Contact, Department, Duty, Occurrence
-from scheduler import wiring
-from scheduler.plan_store import store_plan
-from scheduler.planfile import read_plan
-from scheduler.service import Planning, tick
+from duban import wiring
+from duban.service import Planning, tick
+from scheduler.calendar.workdays import calendar_for
+from scheduler.plans.file import read_plan
+from scheduler.plans.store import store_plan
 from scheduler.settings import Settings
-from scheduler.workdays import calendar_for
 from tests.telegram_server import Sent, TelegramServer
 
 CN = calendar_for("CN")

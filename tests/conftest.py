@@ -73,7 +73,7 @@ class Cli:
         self.runner = CliRunner()
 
     def __call__(self, *args: str):
-        from scheduler import cli
+        from duban.cli import main as cli
 
         cli.settings.cache_clear()
         result = self.runner.invoke(cli.app, list(args), catch_exceptions=False)

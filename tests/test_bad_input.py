@@ -18,8 +18,8 @@ import typer
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from scheduler.answers import Actor, answer
-from scheduler.snooze import MAX_SNOOZE
+from scheduler.answers.record import Actor, answer
+from scheduler.answers.snooze import MAX_SNOOZE
 from tests.board_world import load, logged_in
 from tests.test_cli_reminders import EVENT_DUTY
 from tests.test_planfile import VALID, write
@@ -206,7 +206,7 @@ def commands(app: typer.Typer, path: tuple[str, ...] = ()):
 
 
 def _invocations(occ: int, plan: Path):
-    from scheduler import cli
+    from duban.cli import main as cli
 
     for path, callback in commands(cli.app):
         if path in SKIPPED:
@@ -227,7 +227,7 @@ def _invocations(occ: int, plan: Path):
 def test_every_command_is_enumerated():
     import typer.main
 
-    from scheduler import cli
+    from duban.cli import main as cli
 
     def leaves(command, path=()):
         subs = getattr(command, "commands", None)
@@ -237,7 +237,7 @@ def test_every_command_is_enumerated():
 
 
 def test_no_command_crashes_on_values_out_of_range(cli, loaded):
-    from scheduler import cli as duban
+    from duban.cli import main as duban
 
     tried = 0
     for kind, args in _invocations(open_occurrence(cli), loaded):
@@ -255,7 +255,7 @@ def test_no_command_crashes_on_values_out_of_range(cli, loaded):
 # ---- the last resort ----
 
 def test_an_unforeseen_fault_ends_in_one_line_and_exit_70(monkeypatch, capsys):
-    from scheduler import cli
+    from duban.cli import main as cli
 
     def broken(_settings):
         raise OverflowError("date value out of range (postgresql://duban:hunter2@db/duban)")

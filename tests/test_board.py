@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import Session
 
 from db.models import Attempt, Delivery
-from scheduler.answers import Actor, answer
-from scheduler.board import board, history
+from scheduler.answers.record import Actor, answer
+from scheduler.reports.board import board, history
 from tests.board_world import load
 from tests.web_world import NOW, contact, occurrence
 

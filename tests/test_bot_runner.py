@@ -47,7 +47,7 @@ def test_duban_run_only_bot_stops_on_sigterm_after_confirming(world, tmp_path):
     env = {**os.environ, "DATABASE_URL": world.settings.database_url, "DUBAN_TELEGRAM_TOKEN": world.tg.token,
            "DUBAN_TELEGRAM_API_URL": world.tg.url, "DUBAN_TELEGRAM_POLL_TIMEOUT": "1",
            "DUBAN_SECRET_KEY": "run-tests-secret-key-0123456789abcdef", "DUBAN_LOG_LEVEL": "INFO"}
-    proc = subprocess.Popen([sys.executable, "-m", "scheduler", "run", "--only", "bot"], cwd=tmp_path, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "duban", "run", "--only", "bot"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         world.tg.wait_for(lambda: proc.poll() is not None or world.tg.calls("getUpdates"), "polling")

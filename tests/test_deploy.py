@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from scheduler.cli import app
+from duban.cli.main import app
 from scheduler.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"

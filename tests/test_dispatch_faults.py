@@ -1,5 +1,5 @@
 """The outbox under faults: a dispatcher killed mid-burst, an SMTP server that refuses or drops,
-two dispatchers sharing one outbox. Real processes (`python -m scheduler tick`), a real SMTP
+two dispatchers sharing one outbox. Real processes (`python -m duban tick`), a real SMTP
 server, SQLite and PostgreSQL.
 """
 
@@ -20,13 +20,13 @@ from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from db.models import Attempt, Contact, Delivery, Department
-from scheduler import wiring
-from scheduler.plan_store import store_plan
-from scheduler.planfile import read_plan
-from scheduler.planner import plan_deliveries
-from scheduler.service import Planning, tick
+from duban import wiring
+from duban.service import Planning, tick
+from scheduler.calendar.workdays import calendar_for
+from scheduler.outbox.planner import plan_deliveries
+from scheduler.plans.file import read_plan
+from scheduler.plans.store import store_plan
 from scheduler.settings import Settings
-from scheduler.workdays import calendar_for
 
 ROOT = Path(__file__).resolve().parents[1]
 CN = calendar_for("CN")
@@ -64,7 +64,7 @@ def env(engine, smtp, **extra: str) -> dict[str, str]:
 
 
 def start_tick(engine, smtp, tmp_path: Path, now: datetime, **extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "scheduler", "tick", "--now", now.isoformat()],
+    return subprocess.Popen([sys.executable, "-m", "duban", "tick", "--now", now.isoformat()],
                             env=env(engine, smtp, **extra), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

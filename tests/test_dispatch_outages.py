@@ -19,16 +19,17 @@ from sqlmodel import Session, select
 
 from db import outbox
 from db.models import Contact, Delivery, Department
-from scheduler import breaker, wiring
+from duban import wiring
+from duban.service import Planning, tick
+from scheduler.calendar.workdays import calendar_for
 from scheduler.channels.base import Limits, Message, Receipt
-from scheduler.dispatcher import Dispatcher, DispatchPolicy
-from scheduler.plan_store import store_plan
-from scheduler.planfile import read_plan
-from scheduler.planner import plan_deliveries
-from scheduler.render import Renderer
-from scheduler.service import Planning, tick
+from scheduler.messages.render import Renderer
+from scheduler.outbox import breaker
+from scheduler.outbox.dispatcher import Dispatcher, DispatchPolicy
+from scheduler.outbox.planner import plan_deliveries
+from scheduler.plans.file import read_plan
+from scheduler.plans.store import store_plan
 from scheduler.settings import Settings
-from scheduler.workdays import calendar_for
 
 CN = calendar_for("CN")
 SEND_AT = datetime(2016, 9, 14, 1, tzinfo=UTC)  # 09:00 in Shanghai on the due day
@@ -100,7 +101,7 @@ def notices(smtp) -> list[str]:
 def test_a_relay_down_longer_than_the_retry_budget_loses_nothing_and_is_told_once(burst, smtp_server, caplog):
     ticks = Ticks(burst, smtp_server)
     smtp_server.refuse_connections(count=10**6)
-    with caplog.at_level(logging.WARNING, logger="scheduler.dispatcher"):
+    with caplog.at_level(logging.WARNING, logger="scheduler.outbox.dispatcher"):
         ticks.run(every=timedelta(minutes=30), times=48)  # a day down: the 12-attempt budget spent many times
         down = ticks.paused()
         assert set(down) == {"email"} and down["email"].failures > 12
@@ -213,7 +214,7 @@ def test_a_dispatcher_that_lost_its_lease_sends_none_of_what_was_taken_over(burs
     dispatcher = Dispatcher(lambda: Session(burst, expire_on_commit=False), {"console": channel},
                             Renderer(), wiring.signer(settings), wiring.calendars(settings), worker="this",
                             policy=DispatchPolicy(lease=lease), monotonic=lambda: clock[0])
-    with caplog.at_level(logging.WARNING, logger="scheduler.dispatcher"):
+    with caplog.at_level(logging.WARNING, logger="scheduler.outbox.dispatcher"):
         asyncio.run(dispatcher.run_once(SEND_AT))
     assert len(channel.sent) == 1  # the one in flight when the lease ran out, and no other
     assert len(channel.taken) == PEOPLE  # the other took every row, the one in flight included

@@ -16,13 +16,14 @@ import pytest
 from sqlmodel import Session, select
 
 from db.models import Attempt, Contact, Delivery, Department
-from scheduler import feed_tokens, wiring
-from scheduler.links import Signer
-from scheduler.plan_store import store_plan
-from scheduler.planfile import read_plan
-from scheduler.service import Planning, tick
+from duban import wiring
+from duban.service import Planning, tick
+from scheduler.access import feed_tokens
+from scheduler.access.links import Signer
+from scheduler.calendar.workdays import calendar_for
+from scheduler.plans.file import read_plan
+from scheduler.plans.store import store_plan
 from scheduler.settings import Settings
-from scheduler.workdays import calendar_for
 
 CN = calendar_for("CN")
 PLAN = """\

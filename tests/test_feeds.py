@@ -19,10 +19,11 @@ from ical.calendar_stream import IcsCalendarStream
 from sqlmodel import Session, select
 
 from db.models import Department, Duty, Occurrence
-from scheduler import feed_tokens, feeds
-from scheduler.answers import Actor, answer
-from scheduler.events import record_event
-from scheduler.workdays import calendar_for
+from scheduler import feeds
+from scheduler.access import feed_tokens
+from scheduler.answers.events import record_event
+from scheduler.answers.record import Actor, answer
+from scheduler.calendar.workdays import calendar_for
 from tests.test_planfile import VALID
 from tests.web_world import NOW, PUBLIC, SECRET, app_for, load_demo, path_of, signer
 
@@ -277,7 +278,7 @@ def test_cli_url_is_stable_until_revoked_and_export_is_the_urls_bytes(world, cli
 
 
 def test_reminder_footer_shows_the_contacts_current_feed_link_once_they_have_one(world):
-    from scheduler.render import Context, Renderer
+    from scheduler.messages.render import Context, Renderer
 
     with Session(world) as session:
         zhang = session.exec(select(feeds.Contact).where(feeds.Contact.name == "张三")).one()

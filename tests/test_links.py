@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.links import ACTIONS, LinkError, Signer, load_or_create_secret
+from scheduler.access.links import ACTIONS, LinkError, Signer, load_or_create_secret
 
 SECRET = "test-secret-not-for-production"
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

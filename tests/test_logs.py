@@ -20,7 +20,7 @@ from sqlmodel import Session
 from bot import webhook
 from bot.binding import new_invite
 from bot.runner import serve_bot
-from scheduler.logs import CHATTY, configure_logging
+from duban.logs import CHATTY, configure_logging
 from scheduler.settings import Settings
 from tests.bot_world import DUE_EVE, ZHANG, RunningBot, World
 from tests.smtp_server import SmtpServer, auth_without_tls

@@ -9,9 +9,9 @@ from dateutil.rrule import MONTHLY, rrule
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.occurrences import event_deadline, expand
-from scheduler.schedule import Schedule
-from scheduler.workdays import calendar_for
+from scheduler.calendar.occurrences import event_deadline, expand
+from scheduler.calendar.schedules import Schedule
+from scheduler.calendar.workdays import calendar_for
 
 CN, MF = calendar_for("CN"), calendar_for("mon-fri")
 PLAN = {"plan_start": date(2016, 7, 28), "plan_until": date(2016, 12, 31)}

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.phrases import normalize, parse_schedule
+from scheduler.plans.phrases import normalize, parse_schedule
 
 Y = 2016
 TABLE = [  # (phrase, requirement, expected keys) from plan-format.md "Phrases and what they mean"

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from scheduler.planfile import read_plan
-from scheduler.yamlsource import MAX_ALIASES, MAX_BYTES, MAX_DEPTH, MAX_NODES, SourceError
+from scheduler.plans.file import read_plan
+from scheduler.plans.source import MAX_ALIASES, MAX_BYTES, MAX_DEPTH, MAX_NODES, SourceError
 from tests.conftest import ROOT
 from tests.test_planfile import TODAY, VALID, problems, write
 
@@ -164,7 +164,7 @@ def _mutate(doc, data) -> None:
 
 
 def _plan_check(file: Path):
-    from scheduler import cli
+    from duban.cli import main as cli
 
     cli.settings.cache_clear()
     return CliRunner().invoke(cli.app, ["plan", "check", str(file)], catch_exceptions=False)

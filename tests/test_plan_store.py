@@ -7,9 +7,9 @@ from datetime import date
 from sqlmodel import Session, select
 
 from db.models import Department, Duty, Occurrence
-from scheduler.plan_store import extend_horizon, store_plan
-from scheduler.planfile import read_plan
-from scheduler.workdays import calendar_for
+from scheduler.calendar.workdays import calendar_for
+from scheduler.plans.file import read_plan
+from scheduler.plans.store import extend_horizon, store_plan
 from tests.test_planfile import VALID, write
 
 TODAY = date(2016, 8, 1)

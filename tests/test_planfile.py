@@ -11,8 +11,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler.planfile import read_plan
-from scheduler.yamlsource import SourceError
+from scheduler.plans.file import read_plan
+from scheduler.plans.source import SourceError
 
 TODAY = date(2026, 11, 24)
 

@@ -8,11 +8,11 @@ import pytest
 from sqlmodel import Session, select
 
 from db.models import Answer, Contact, Delivery, Department, Occurrence
-from scheduler.answers import Actor, Refused, answer
-from scheduler.plan_store import store_plan
-from scheduler.planfile import read_plan
-from scheduler.planner import plan_deliveries
-from scheduler.workdays import calendar_for
+from scheduler.answers.record import Actor, Refused, answer
+from scheduler.calendar.workdays import calendar_for
+from scheduler.outbox.planner import plan_deliveries
+from scheduler.plans.file import read_plan
+from scheduler.plans.store import store_plan
 from tests.test_planfile import VALID, write
 
 CN = calendar_for("CN")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from scheduler.reminders import Policy, before_slots, escalation_day, overdue_slots
-from scheduler.workdays import calendar_for
+from scheduler.calendar.workdays import calendar_for
+from scheduler.outbox.policy import Policy, before_slots, escalation_day, overdue_slots
 
 CN = calendar_for("CN")
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from scheduler.render import (
+from scheduler.messages.render import (
     PURPOSES,
     TELEGRAM_LIMIT,
     Context,
@@ -305,17 +305,17 @@ def test_a_broken_override_falls_back_to_the_built_in_template_and_logs_why(tmp_
     source, error = BROKEN[fault]
     (tmp_path / "zh").mkdir()
     (tmp_path / "zh" / "overdue.j2").write_text(source, encoding="utf-8")
-    with caplog.at_level(logging.ERROR, logger="scheduler.render"):
+    with caplog.at_level(logging.ERROR, logger="scheduler.messages.render"):
         out = Renderer(tmp_path).render("overdue", "email", context_for("overdue", "zh"))
     assert out.subject.startswith("【已逾期5天】") and "已逾期 5 天" in out.text
-    [record] = [r for r in caplog.records if r.name == "scheduler.render"]
+    [record] = [r for r in caplog.records if r.name == "scheduler.messages.render"]
     assert record.levelno == logging.ERROR
     assert str(tmp_path / "zh" / "overdue.j2") in record.getMessage() and error in record.getMessage()
 
 
 def test_a_broken_shared_layout_override_also_falls_back(tmp_path, caplog):
     (tmp_path / "_tg.j2").write_text("{% for %}", encoding="utf-8")
-    with caplog.at_level(logging.ERROR, logger="scheduler.render"):
+    with caplog.at_level(logging.ERROR, logger="scheduler.messages.render"):
         out = Renderer(tmp_path).render("digest", "telegram", context([WATER, HEARINGS]))
     assert "1. <b>推动集中式" in out.text
     assert str(tmp_path / "_tg.j2") in caplog.text

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 
 from db.models import Occurrence
-from scheduler.report import Month, month_report
+from scheduler.reports.monthly import Month, month_report
 from tests.web_world import app_for, coordinator_token, load_demo, occurrence
 
 AFTER = datetime(2016, 10, 10, 2, 0, tzinfo=UTC)
@@ -104,7 +104,7 @@ def test_text_that_looks_like_a_formula_stays_text(september):
         occ.note = "=HYPERLINK(\"http://evil\")"
         session.add(occ)
         session.commit()
-        from scheduler.report_xlsx import xlsx_bytes
+        from scheduler.reports.xlsx import xlsx_bytes
 
         data = xlsx_bytes(month_report(session, Month(2016, 9), AFTER))
     detail = load_workbook(BytesIO(data)).worksheets[1]
@@ -113,7 +113,7 @@ def test_text_that_looks_like_a_formula_stays_text(september):
 
 
 def test_a_logged_in_coordinator_downloads_it_from_the_board_and_a_browser_is_sent_to_log_in(september):
-    from scheduler.users import add_user
+    from scheduler.access.users import add_user
     from tests.board_world import PASSWORD, USER, client, log_in
 
     stranger = client(september, AFTER)

@@ -22,7 +22,7 @@ def start(db_url: str, tmp_path, port: int, *args: str) -> subprocess.Popen:
            "DUBAN_SECRET_KEY": "run-tests-secret-key-0123456789abcdef",
            "DUBAN_LOG_LEVEL": "INFO"}
     env.pop("DUBAN_TELEGRAM_TOKEN", None)
-    return subprocess.Popen([sys.executable, "-m", "scheduler", "run", *args], cwd=tmp_path, env=env,
+    return subprocess.Popen([sys.executable, "-m", "duban", "run", *args], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from db.engine import make_engine
 from db.models import User
-from scheduler.users import authenticate
+from scheduler.access.users import authenticate
 
 
 def _check(cli, username: str, password: str) -> bool:
@@ -53,7 +53,7 @@ def test_refusals_are_clear(cli):
 
 
 def _app():
-    from scheduler import cli
+    from duban.cli import main as cli
 
     cli.settings.cache_clear()
     return cli.app

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from db.models import Answer, Contact, Delivery, Department, Occurrence
-from scheduler import wiring
-from scheduler.service import Planning, tick
+from duban import wiring
+from duban.service import Planning, tick
 from scheduler.settings import Settings
 from tests.web_world import (
     NOW,

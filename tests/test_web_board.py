@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from sqlmodel import Session, func, select
 
 from db.models import Answer, BoardSession, Event, LoginFailure, Occurrence
-from scheduler import users
-from scheduler.board import board
+from scheduler.access import users
+from scheduler.reports.board import board
 from tests.board_world import PASSWORD, USER, XSS, client, csrf_of, load, log_in, logged_in
 from tests.web_world import NOW, occurrence
 from web.auth import COOKIE, DEVICE_COOKIE
@@ -153,7 +153,7 @@ def test_users_passwd_and_disable_end_sessions_on_every_instance(engine, tmp_pat
 
 
 def _cli_app():
-    from scheduler import cli
+    from duban.cli import main as cli
 
     cli.settings.cache_clear()
     return cli.app

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from db.engine import make_engine
 from db.models import Answer, Attempt, Delivery
-from scheduler import breaker, heartbeat
+from scheduler.outbox import breaker, heartbeat
 from tests.web_world import NOW, app_for, contact, load_demo, occurrence, settings
 
 OPS_TOKEN = "ops-token-for-tests-0123456789"

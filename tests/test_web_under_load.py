@@ -13,7 +13,7 @@ import asyncio
 import httpx
 from sqlmodel import Session, create_engine
 
-from scheduler import feed_tokens
+from scheduler.access import feed_tokens
 from tests import web_world
 
 REQUESTS = 24

@@ -11,11 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from db.models import Contact, Department, Duty, Occurrence
-from scheduler.links import Signer
-from scheduler.plan_store import store_plan
-from scheduler.planfile import read_plan
+from scheduler.access.links import Signer
+from scheduler.calendar.workdays import calendar_for
+from scheduler.plans.file import read_plan
+from scheduler.plans.store import store_plan
 from scheduler.settings import Settings
-from scheduler.workdays import calendar_for
 from tests.test_planfile import VALID, write
 from web.app import create_app
 
@@ -71,7 +71,7 @@ def coordinator_token(engine: Engine, username: str = "office", now: datetime = 
     from argon2 import PasswordHasher
 
     from db.models import User
-    from scheduler.api_tokens import issue
+    from scheduler.access.api_tokens import issue
 
     with Session(engine) as session:
         user = User(username=username, password_hash=PasswordHasher().hash("secret"), display_name="督办科")

@@ -20,9 +20,9 @@ from sqlmodel import Session, select
 
 from db.models import Answer, Contact
 from db.queries import NotFound, OccurrenceRow, occurrence_row
-from scheduler.answers import Actor, Refused, answer
-from scheduler.links import AnswerLink, LinkError, Signer
-from scheduler.snooze import CHOICES, BadDuration, snooze_until
+from scheduler.access.links import AnswerLink, LinkError, Signer
+from scheduler.answers.record import Actor, Refused, answer
+from scheduler.answers.snooze import CHOICES, BadDuration, snooze_until
 from web.deps import NowDep, SessionDep, SignerDep
 from web.pages import error_page, render
 

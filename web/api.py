@@ -22,10 +22,10 @@ from db.queries import (
     occurrence_row,
     today_in,
 )
-from scheduler.answers import ACTIONS, Actor, Refused, answer
+from scheduler.answers.events import record_event
+from scheduler.answers.record import ACTIONS, Actor, Refused, answer
+from scheduler.answers.snooze import MAX_SNOOZE, BadDuration, snooze_until
 from scheduler.bounds import MAX_ID, Day, check_moment
-from scheduler.events import record_event
-from scheduler.snooze import MAX_SNOOZE, BadDuration, snooze_until
 from web.api_auth import Coordinator
 from web.deps import NowDep, SessionDep
 

@@ -13,7 +13,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from db.models import User
-from scheduler.api_tokens import user_for
+from scheduler.access.api_tokens import user_for
 from web.auth import visit
 from web.deps import SessionDep
 

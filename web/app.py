@@ -68,7 +68,7 @@ def _utcnow() -> datetime:
 
 def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -> FastAPI:
     """The web app over one database; in Telegram webhook mode it also takes the bot's updates."""
-    from scheduler import wiring
+    from duban import wiring
     from web import pages
 
     app = DubanApp(title="Duban 督办", version="1", docs_url=DOCS, openapi_url="/api/openapi.json",

@@ -30,9 +30,10 @@ from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from db.models import User
-from scheduler import logins, wiring
-from scheduler.logins import SESSION_HOURS
-from scheduler.users import authenticate
+from duban import wiring
+from scheduler.access import logins
+from scheduler.access.logins import SESSION_HOURS
+from scheduler.access.users import authenticate
 from web.deps import NowDep, SessionDep
 from web.pages import error_page, render
 

@@ -1,6 +1,6 @@
 """The coordinator's board: overview, one occurrence with its history, answering on behalf of a
-department, recording an event. Thin routes: the numbers come from scheduler.board, answers from
-scheduler.answers, events from scheduler.events. Every page needs a logged-in coordinator;
+department, recording an event. Thin routes: the numbers come from scheduler.reports.board, answers from
+scheduler.answers.record, events from scheduler.answers.events. Every page needs a logged-in coordinator;
 every POST needs the session's CSRF token.
 """
 
@@ -16,11 +16,11 @@ from sqlmodel import select
 
 from db.models import Duty, Plan, User
 from db.queries import NotFound
-from scheduler import board as numbers
-from scheduler.answers import Actor, Refused, answer
+from scheduler.answers.events import record_event
+from scheduler.answers.record import Actor, Refused, answer
 from scheduler.bounds import as_id
-from scheduler.events import record_event
-from scheduler.report import OUTCOME_NAMES
+from scheduler.reports import board as numbers
+from scheduler.reports.monthly import OUTCOME_NAMES
 from web.auth import Visitor, csrf_ok, page, refuse_csrf, to_login
 from web.charts import completion_bars, due_heatmap
 from web.deps import NowDep, SessionDep

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from scheduler.board import DepartmentScore
+from scheduler.reports.board import DepartmentScore
 
 BAR_ROW, BAR_LABEL, BAR_WIDTH = 26, 130, 200  # px in the SVG's own units; it scales to the screen
 CELL = 12

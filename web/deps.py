@@ -13,7 +13,7 @@ from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from scheduler.links import Signer
+from scheduler.access.links import Signer
 from scheduler.settings import Settings
 
 CLOSERS = 8  # threads that only give connections back: each close is one short round trip

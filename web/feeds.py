@@ -15,7 +15,8 @@ from threading import Lock
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from scheduler import feed_tokens, feeds
+from scheduler import feeds
+from scheduler.access import feed_tokens
 from web.deps import NowDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["feeds"])

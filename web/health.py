@@ -17,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from db.models import Attempt
-from scheduler import breaker
-from scheduler.heartbeat import DISPATCHED, PLANNED, last_beats
+from scheduler.outbox import breaker
+from scheduler.outbox.heartbeat import DISPATCHED, PLANNED, last_beats
 from web.ops_access import REFUSED, is_operator
 
 router = APIRouter()

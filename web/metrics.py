@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from db.models import Answer, Attempt, Delivery
-from scheduler import breaker
+from scheduler.outbox import breaker
 from web.ops_access import REFUSED, is_operator
 
 router = APIRouter()

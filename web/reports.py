@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from scheduler.report import Month, month_report
-from scheduler.report_xlsx import xlsx_bytes
+from scheduler.reports.monthly import Month, month_report
+from scheduler.reports.xlsx import xlsx_bytes
 from web.api_auth import UNAUTHORIZED, Reader
 from web.auth import to_login
 from web.deps import NowDep, SessionDep

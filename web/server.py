@@ -10,7 +10,7 @@ import socket
 import uvicorn
 from sqlalchemy.engine import Engine
 
-from scheduler.service import CannotStart
+from duban.service import CannotStart
 from scheduler.settings import Settings
 from web.app import create_app
 

@@ -1,0 +1,121 @@
+"""The long-running service and its one-shot twin `tick`: plan, then dispatch, as of a moment.
+
+APScheduler is only the clock: an interval job plans, another dispatches, and after each
+dispatch one 'wake' job is set for the next pending send_at. There is never a job per reminder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from db.engine import session_scope
+from db.models import Delivery, Plan
+from db.queries import today_in
+from scheduler.calendar.workdays import WorkdayCalendar
+from scheduler.outbox import heartbeat
+from scheduler.outbox.dispatcher import Dispatcher, DispatchReport
+from scheduler.outbox.planner import PlannerReport, plan_deliveries
+from scheduler.plans.store import extend_horizon
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+class CannotStart(Exception):
+    """A part of `duban run` could not start (a port taken, a missing setting): str() says why."""
+
+
+@dataclass(frozen=True)
+class Planning:
+    """What the planner needs besides the database: calendars and how far ahead to look."""
+
+    calendars: Callable[[str], WorkdayCalendar]
+    horizon_days: int = 400
+    overdue_lookahead_days: int = 14
+
+
+def plan_all(engine: Engine, planning: Planning, now: datetime) -> PlannerReport:
+    """Extend every plan's occurrences to the horizon, then bring the outbox in line."""
+    with session_scope(engine) as session:
+        for plan in session.exec(select(Plan)).all():
+            extend_horizon(session, plan, calendar=planning.calendars(plan.workdays),
+                           today=today_in(plan.timezone, now), horizon_days=planning.horizon_days)
+        return plan_deliveries(session, now, calendars=planning.calendars, horizon_days=planning.horizon_days,
+                               overdue_lookahead_days=planning.overdue_lookahead_days)
+
+
+async def tick(engine: Engine, planning: Planning, dispatcher: Dispatcher,
+               now: datetime) -> tuple[PlannerReport, DispatchReport]:
+    """Plan and dispatch once as of `now` (cron-style operation, catch-up, tests)."""
+    planned = plan_all(engine, planning, now)
+    heartbeat.beat(engine, heartbeat.PLANNED, now)
+    try:
+        dispatched = await dispatcher.run_once(now)
+        heartbeat.beat(engine, heartbeat.DISPATCHED, now)
+        return planned, dispatched
+    finally:
+        await dispatcher.close()
+
+
+def next_send_at(engine: Engine) -> datetime | None:
+    with Session(engine) as session:
+        return session.exec(select(func.min(Delivery.send_at)).where(Delivery.status == "pending")).one()
+
+
+class Service:
+    """Plans every few minutes and dispatches on an interval and at the next send time."""
+
+    def __init__(self, engine: Engine, planning: Planning, dispatcher: Dispatcher, clock: Clock, *,
+                 plan_every: timedelta = timedelta(minutes=10),
+                 dispatch_every: timedelta = timedelta(seconds=30)):
+        self.engine, self.planning, self.dispatcher, self.clock = engine, planning, dispatcher, clock
+        self.plan_every, self.dispatch_every = plan_every, dispatch_every
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._lock = asyncio.Lock()
+
+    async def plan(self) -> None:
+        report = await asyncio.to_thread(plan_all, self.engine, self.planning, self.clock())
+        heartbeat.beat(self.engine, heartbeat.PLANNED, self.clock())
+        log.info("planned: %s", report.as_json())
+        await self.dispatch()
+
+    async def dispatch(self) -> None:
+        async with self._lock:  # the interval and the wake-up job never dispatch at once
+            report = await self.dispatcher.run_once(self.clock())
+        heartbeat.beat(self.engine, heartbeat.DISPATCHED, self.clock())
+        if report.messages or report.failed or report.retried:
+            log.info("dispatched: %s", report.as_json())
+        self._wake_at(next_send_at(self.engine))
+
+    def _wake_at(self, when: datetime | None) -> None:
+        if when is None:
+            return
+        when = max(when.replace(tzinfo=when.tzinfo or UTC), self.clock() + timedelta(seconds=1))
+        self.scheduler.add_job(self.dispatch, "date", run_date=when, id="wake", replace_existing=True,
+                               misfire_grace_time=None)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        first = datetime.now(UTC)
+        self.scheduler.add_job(self.plan, "interval", seconds=self.plan_every.total_seconds(),
+                               next_run_time=first, max_instances=1, coalesce=True, misfire_grace_time=None)
+        self.scheduler.add_job(self.dispatch, "interval", seconds=self.dispatch_every.total_seconds(),
+                               max_instances=1, coalesce=True, misfire_grace_time=None)
+        self.scheduler.start()
+        log.info("duban service started: channels %s", ", ".join(self.dispatcher.channels))
+        try:
+            await stop.wait()
+        finally:
+            self.scheduler.shutdown(wait=False)
+            async with self._lock:  # a dispatch in hand finishes before its channels close
+                await self.dispatcher.close()
+            log.info("duban service stopped")
+

@@ -1,5 +1,0 @@
-"""`python -m scheduler` runs the duban command."""
-
-from scheduler.cli import main
-
-main()

@@ -1,0 +1,146 @@
+"""Answers: the one core function behind every door (CLI, email links, Telegram, the board).
+
+It checks who may answer, marks the occurrence, cancels what should no longer be sent, and
+appends to the answer log. Answering twice is harmless: the second answer is logged as a repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlmodel import Session, select
+
+from db import outbox
+from db.models import Answer, Contact, Delivery, Duty, Occurrence, Plan
+from db.queries import NotFound
+from scheduler.answers.snooze import check_snooze
+
+log = logging.getLogger(__name__)
+ACTIONS = ("done", "snooze", "help", "reopen", "waive")
+
+
+class Refused(PermissionError):
+    """The actor may not answer for this occurrence; the attempt is logged."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who answers: a contact (checked against the occurrence's department) or a coordinator."""
+
+    name: str
+    contact_id: int | None = None
+    coordinator: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    occurrence: Occurrence
+    answer: Answer
+    changed: bool
+
+
+def check_evidence(url: str | None) -> str | None:
+    """An evidence link must be an http(s) URL; anything else is refused with a clear message."""
+    if url is None:
+        return None
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
+        raise ValueError(f"链接无效 not a web link: {url[:80]!r} (expected http:// or https://)")
+    return url
+
+
+def may_answer(session: Session, actor: Actor, occ: Occurrence, action: str) -> bool:
+    """Contacts of the occurrence's department (any role) or of the plan's coordinating office;
+    waiving a duty is for coordinators only."""
+    if actor.coordinator:
+        return True
+    contact = session.get(Contact, actor.contact_id) if actor.contact_id else None
+    if contact is None or not contact.active:
+        return False
+    plan = session.exec(select(Plan).join(Duty).where(Duty.id == occ.duty_id)).one()
+    coordinator = contact.department_id == plan.coordinator_id
+    return coordinator or (contact.department_id == occ.department_id and action != "waive")
+
+
+def _pending(session: Session, occ: Occurrence, before: datetime | None = None) -> list[int]:
+    query = select(Delivery.id).where(Delivery.occurrence_id == occ.id, Delivery.status == "pending",
+                                      Delivery.purpose.in_(("upcoming", "due", "overdue", "escalation")))
+    if before is not None:
+        query = query.where(Delivery.send_at < before)
+    return list(session.exec(query))
+
+
+def _apply(session: Session, occ: Occurrence, action: str, actor: Actor, now: datetime,
+           evidence_url: str | None, note: str | None, snooze_until: datetime | None) -> bool:
+    """Change the occurrence; True when something changed."""
+    if action in ("done", "waive"):
+        status = "done" if action == "done" else "waived"
+        if occ.status == status and (evidence_url is None or evidence_url == occ.evidence_url):
+            return False
+        if occ.status != status:
+            occ.status, occ.done_at, occ.done_by = status, now, actor.name
+        occ.evidence_url = evidence_url or occ.evidence_url
+        occ.note = note or occ.note
+        outbox.set_status(session, _pending(session, occ), "cancelled", last_error=f"answered: {action}")
+    elif action == "snooze":
+        if snooze_until is None:
+            raise ValueError("推迟时间无效 snooze needs a time in the future")
+        check_snooze(snooze_until, now)
+        if occ.status != "open":
+            raise ValueError(f"事项已是 {occ.status} the occurrence is {occ.status}; nothing to snooze")
+        occ.snoozed_until = snooze_until
+        outbox.set_status(session, _pending(session, occ, before=snooze_until), "cancelled",
+                          last_error="snoozed")
+    elif action == "reopen":
+        if occ.status == "open":
+            return False
+        occ.status, occ.done_at, occ.done_by, occ.snoozed_until = "open", None, None, None
+    occ.updated_at = now
+    session.add(occ)
+    return True
+
+
+def _ask_for_help(session: Session, occ: Occurrence, answer: Answer, now: datetime) -> None:
+    """Queue a 'help' notice to every contact of the plan's coordinating office."""
+    plan = session.exec(select(Plan).join(Duty).where(Duty.id == occ.duty_id)).one()
+    contacts = session.exec(select(Contact.id).where(Contact.department_id == plan.coordinator_id,
+                                                     Contact.active == True)).all()
+    outbox.insert_new(session, [{
+        "idempotency_key": f"h:{answer.id}:{c}", "occurrence_id": occ.id, "contact_id": c, "channel": "",
+        "purpose": "help", "informational": False, "send_at": now, "status": "pending", "attempts": 0,
+        "body": f"{answer.actor}: {answer.note or ''}".strip(),
+    } for c in contacts])
+    if not contacts:
+        log.warning("help asked on occurrence %s but the coordinating office has no contacts", occ.id)
+
+
+def answer(session: Session, occurrence_id: int, action: str, *, actor: Actor, channel: str, now: datetime,
+           origin: str | None = None, evidence_url: str | None = None, note: str | None = None,
+           snooze_until: datetime | None = None) -> Outcome:
+    """Record `action` on an occurrence for `actor`; raises NotFound, Refused or ValueError."""
+    if action not in ACTIONS:
+        raise ValueError(f"未知操作 unknown action {action!r}: expected one of {', '.join(ACTIONS)}")
+    occ = session.get(Occurrence, occurrence_id)
+    if occ is None:
+        raise NotFound(f"没有这个事项 no occurrence #{occurrence_id}: see `duban occurrences`")
+    evidence_url = check_evidence(evidence_url)
+    entry = Answer(occurrence_id=occ.id, action=action, actor=actor.name, contact_id=actor.contact_id,
+                   channel=channel, origin=origin, evidence_url=evidence_url, note=note,
+                   snooze_until=snooze_until, at=now)
+    if not may_answer(session, actor, occ, action):
+        entry.action, entry.changed, entry.note = "refused", False, f"{action}: {note or ''}".strip()
+        session.add(entry)
+        session.commit()  # the refusal is logged even though the caller gets an error
+        log.warning("refused %s on occurrence %s by %s via %s", action, occ.id, actor.name, channel)
+        raise Refused(f"无权操作 {actor.name} may not answer for this occurrence (not a contact of its "
+                      "department or the coordinating office)")
+    entry.changed = action == "help" or _apply(session, occ, action, actor, now, evidence_url, note, snooze_until)
+    session.add(entry)
+    session.flush()
+    if action == "help":
+        _ask_for_help(session, occ, entry, now)
+    return Outcome(occ, entry, entry.changed)

@@ -1,0 +1,457 @@
+"""The dispatcher: claims due deliveries with a lease, renders, sends, and records what happened.
+
+A contact's deliveries that fall due together go out as one digest. A delivery is marked sent
+right after its message is accepted, so a crash costs at most one repeat of the message in
+flight. The lease is renewed while a batch is worked through, and every status change is made
+only by the lease's holder: a dispatcher that lost rows to another sends none of them.
+Temporary failures are retried in-process (tenacity, backoff with jitter, honouring the
+channel's retry-after), then later from the outbox; once the budget is spent or an error is
+permanent, the delivery falls back to the contact's other channel and the coordinator is told.
+A failure of the channel itself (scheduler/breaker.py) pauses the channel instead: nothing is
+spent, everything waits, and the coordinators hear once when it stops and once when it is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert
+from sqlmodel import Session, select
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from db import outbox
+from db.models import Attempt, Contact, Delivery, Department, Duty, Occurrence, Plan, utcnow
+from db.queries import today_in
+from scheduler.access.feed_tokens import contact_feed_urls
+from scheduler.access.links import Signer
+from scheduler.calendar.workdays import WorkdayCalendar
+from scheduler.channels.base import Channel, Message, TransportError
+from scheduler.messages.items import NO_LINKS, item_of
+from scheduler.messages.render import Context, Item, Links, Renderer
+from scheduler.outbox import breaker
+from scheduler.reports.weekly import WEEKLY, weekly_summary
+
+log = logging.getLogger(__name__)
+PLANNED = ("upcoming", "due", "overdue", "escalation")
+_INSERT_ATTEMPT = insert(Attempt.__table__)  # built once: constructing it costs more than running it
+Calendars = Callable[[str], WorkdayCalendar]
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    """How hard to try: batch and lease sizes, in-process tries, the outbox retry budget."""
+
+    batch: int = 200
+    lease: timedelta = timedelta(seconds=120)
+    tries: int = 3  # in-process, per message
+    wait_initial: float = 0.5
+    wait_max: float = 10.0
+    max_attempts: int = 12  # across ticks, per delivery, before falling back
+    backoff_base: timedelta = timedelta(seconds=60)
+    backoff_max: timedelta = timedelta(hours=2)
+    late_after: timedelta = timedelta(minutes=15)
+    pause: breaker.Backoff = field(default_factory=breaker.Backoff)  # how long a channel that is down waits between probes
+    alike_refusals: int = 3  # distinct recipients refused alike, in a row: the relay refuses everyone
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    messages: int = 0
+    failed: int = 0
+    retried: int = 0
+    cancelled: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"deliveries_sent": self.sent, "messages": self.messages, "failed": self.failed,
+                "retried": self.retried, "cancelled": self.cancelled}
+
+
+@dataclass
+class _Lease:
+    """This dispatcher's hold on the batch it claimed: renewed while it works, checked before a send."""
+
+    ids: set[int]
+    expires: float  # monotonic seconds
+    moment: Callable[[], datetime]  # the run's `now`, moved on by the time spent since it started
+    slowest: float = 0.0  # the longest a message took so far: renew with at least twice that left
+
+
+@dataclass
+class _Refusals:
+    """Permanent refusals in a row on one channel, with the same reply: when they reach distinct
+    recipients, the relay is refusing everyone, and those refusals were not the recipients' fault."""
+
+    reply: str | None = None
+    recipients: set[str] = field(default_factory=set)
+    ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    """A claimed delivery with everything needed to render it."""
+
+    d: Delivery
+    contact: Contact
+    occ: Occurrence | None
+    duty: Duty | None
+    plan: Plan | None
+    dept: Department | None
+    feed_url: str | None = None  # the contact's personal iCal feed, when one was issued
+
+
+def _retry_wait(policy: DispatchPolicy) -> Callable:
+    backoff = wait_exponential_jitter(multiplier=policy.wait_initial, max=policy.wait_max)
+
+    def wait(state) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hint = getattr(exc, "retry_after", None)
+        return min(float(hint), policy.wait_max * 6) if hint else backoff(state)
+
+    return wait
+
+
+class Dispatcher:
+    def __init__(self, session_factory: Callable[[], Session], channels: dict[str, Channel],
+                 renderer: Renderer, signer: Signer, calendars: Calendars, *, worker: str,
+                 policy: DispatchPolicy = DispatchPolicy(), sleep: Callable | None = None,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self.session_factory = session_factory
+        self.channels, self.renderer, self.signer = channels, renderer, signer
+        self.calendars, self.worker, self.policy = calendars, worker, policy
+        self.sleep, self.monotonic = sleep, monotonic
+        self._refusals: dict[str, _Refusals] = defaultdict(_Refusals)
+
+    async def close(self) -> None:
+        """Close every channel (one SMTP connection, the bot's HTTP pool) at shutdown."""
+        for channel in self.channels.values():
+            await channel.close()
+
+    async def run_once(self, now: datetime) -> DispatchReport:
+        """Send everything due at `now`, batch after batch, until nothing is due."""
+        report, started = DispatchReport(), self.monotonic()
+
+        def moment() -> datetime:  # leases are stamped on the time that has really passed since
+            return now + timedelta(seconds=self.monotonic() - started)
+
+        while True:
+            with self.session_factory() as session:
+                claimed_at = self.monotonic()
+                ids = outbox.claim(session, moment(), self.worker, self.policy.lease, self.policy.batch)
+                if not ids:
+                    return report
+                lease = _Lease(set(ids), claimed_at + self.policy.lease.total_seconds(), moment)
+                await self._batch(session, ids, now, report, lease)
+
+    def _load(self, session: Session, ids: list[int]) -> list[_Row]:
+        pairs = session.exec(select(Delivery, Contact).join(Contact, Delivery.contact_id == Contact.id)
+                             .where(Delivery.id.in_(ids)).order_by(Delivery.send_at, Delivery.id)).all()
+        # Occurrences (with their duty, plan, department) apart: a batch has far fewer of them than
+        # deliveries, and joined in, their JSON columns were decoded again for every delivery.
+        wanted = list({d.occurrence_id for d, _ in pairs if d.occurrence_id is not None})
+        context = {occ.id: (occ, *rest) for occ, *rest in session.exec(
+            select(Occurrence, Duty, Plan, Department).join(Duty, Occurrence.duty_id == Duty.id)
+            .join(Plan, Duty.plan_id == Plan.id).join(Department, Occurrence.department_id == Department.id)
+            .where(Occurrence.id.in_(wanted)))} if wanted else {}
+        feeds = contact_feed_urls(session, list({c.id for _, c in pairs}), self.signer)
+        return [_Row(d, c, *context.get(d.occurrence_id, (None,) * 4), feed_url=feeds.get(c.id)) for d, c in pairs]
+
+    def _still_wanted(self, rows: list[_Row], now: datetime) -> tuple[list[_Row], list[_Row]]:
+        """Split into rows to send and rows to cancel: closed or snoozed occurrences, superseded ones."""
+        keep, drop, newest = [], [], {}
+        for r in rows:
+            if r.d.purpose in PLANNED:
+                occ = r.occ
+                if occ is None or occ.status != "open" or (occ.snoozed_until and occ.snoozed_until > now):
+                    drop.append(r)
+                    continue
+                newest[(occ.id, r.contact.id)] = r  # rows are ordered by send_at: the last wins
+            keep.append(r)
+        winners = {id(r) for r in newest.values()}
+        send = [r for r in keep if r.d.purpose not in PLANNED or id(r) in winners]
+        chosen = {id(r) for r in send}
+        return send, drop + [r for r in keep if id(r) not in chosen]
+
+    def channel_for(self, r: _Row) -> str | None:
+        """The delivery's forced channel (fallbacks), else the contact's preferred one we have."""
+        if r.d.channel:
+            return r.d.channel if r.d.channel in self.channels else None
+        c = r.contact
+        if c.telegram_chat_id is not None and "telegram" in self.channels:
+            return "telegram"
+        if c.mailable and "email" in self.channels:
+            return "email"
+        return "console" if "console" in self.channels else None
+
+    async def _batch(self, session: Session, ids: list[int], now: datetime, report: DispatchReport,
+                     lease: _Lease) -> None:
+        rows = self._load(session, ids)
+        send, drop = self._still_wanted(rows, now)
+        outbox.set_status(session, [r.d.id for r in drop], "cancelled", holder=self.worker, lease_until=None,
+                          last_error="closed, snoozed or superseded before sending")
+        lease.ids.difference_update(r.d.id for r in drop)
+        report.cancelled += len(drop)
+        session.commit()
+        groups: dict[tuple[int, str | None], list[_Row]] = defaultdict(list)
+        for r in send:
+            single = r.d.purpose not in PLANNED  # help and notices are never merged
+            groups[(r.contact.id, self.channel_for(r), r.d.id if single else 0)].append(r)
+        pauses = breaker.paused(session)
+        for (_, channel, _), group in groups.items():
+            pause = pauses.get(channel)
+            if pause is not None and pause.until > now:
+                self._wait_out(session, group, pause)
+            elif group := self._still_held(session, lease, group):
+                started = self.monotonic()
+                await self._send_group(session, channel, group, now, report, pauses)
+                lease.slowest = max(lease.slowest, self.monotonic() - started)
+            lease.ids.difference_update(r.d.id for r in group)
+            session.commit()
+
+    def _still_held(self, session: Session, lease: _Lease, group: list[_Row]) -> list[_Row]:
+        """The group's rows this dispatcher still holds, renewing the lease when it runs short."""
+        seconds = self.policy.lease.total_seconds()
+        if lease.expires - self.monotonic() < min(max(seconds / 2, 2 * lease.slowest), seconds * 0.9):
+            renewed_at = self.monotonic()
+            kept = outbox.renew(session, sorted(lease.ids), self.worker, lease.moment() + self.policy.lease)
+            lost = lease.ids - kept
+            if lost:
+                log.warning("lease ran out on %d deliveries, now another dispatcher's: not sending them", len(lost))
+            lease.ids, lease.expires = kept, renewed_at + seconds
+        return [r for r in group if r.d.id in lease.ids]
+
+    def _wait_out(self, session: Session, group: list[_Row], pause: breaker.Pause) -> None:
+        """Back to pending until the paused channel's next probe, attempts untouched."""
+        outbox.set_status(session, [r.d.id for r in group], "pending", holder=self.worker,
+                          send_at=pause.until, lease_until=None, last_error=pause.error)
+
+    def _item(self, r: _Row, now: datetime) -> Item:
+        occ, plan = r.occ, r.plan
+        links = NO_LINKS if r.d.informational else Links(
+            *(self.signer.answer_url(occ.id, a, r.contact.id, str(r.d.id)) for a in ("done", "snooze", "help")))
+        late = now - r.d.send_at > self.policy.late_after and r.d.created_at < r.d.send_at
+        return item_of(occ, r.duty, plan, r.dept, today=today_in(plan.timezone, now),
+                       calendar=self.calendars(plan.workdays), purpose=r.d.purpose, links=links,
+                       informational=r.d.informational, late=late, note=r.d.body)
+
+    def _context(self, session: Session, group: list[_Row], now: datetime) -> Context:
+        contact, first = group[0].contact, group[0]
+        items = [self._item(r, now) for r in group if r.occ is not None]
+        plan, summary, note = first.plan, None, None
+        if first.d.purpose == WEEKLY:  # the body names the plan; numbers are counted now
+            plan = session.exec(select(Plan).where(Plan.key == first.d.body)).first()
+            if plan is not None:
+                summary, items = weekly_summary(session, plan, now, self.calendars(plan.workdays))
+        elif not items:  # a notice with no occurrence (e.g. a fallback report) carries its text
+            note = first.d.body
+        coordinator = plan.coordinator_id if plan else None
+        return Context(contact_name=contact.name, language=contact.language, items=items,
+                       coordinator=session.get(Department, coordinator).name if coordinator else None,
+                       public_url=self.signer.public_url, unsubscribe_url=self.signer.unsubscribe_url(contact.id),
+                       summary=summary, note=note,
+                       feed_url=first.feed_url)
+
+    def _message(self, session: Session, channel: str, group: list[_Row], now: datetime) -> Message:
+        contact = group[0].contact
+        purpose = "digest" if len(group) > 1 else group[0].d.purpose
+        ctx = self._context(session, group, now)
+        kind = "telegram" if channel == "telegram" else "email"
+        rendered = self.renderer.render(purpose, kind, ctx)
+        ids = ",".join(str(r.d.id) for r in group)
+        headers = {"X-Duban-Delivery": ids}
+        if channel == "email":
+            headers |= {"List-Unsubscribe": f"<{ctx.unsubscribe_url}>",
+                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        buttons = tuple((r.occ.id, r.d.informational or r.d.purpose not in PLANNED) for r in group if r.occ)
+        return Message(recipient=_address(contact, channel), subject=rendered.subject, text=rendered.text,
+                       html=rendered.html, headers=headers, buttons=buttons, language=ctx.language)
+
+    async def _send_group(self, session: Session, channel: str | None, group: list[_Row], now: datetime,
+                          report: DispatchReport, pauses: dict[str, breaker.Pause]) -> None:
+        if channel is None:
+            self._give_up(session, group, "no channel reaches this contact", now, report)
+            return
+        message = self._message(session, channel, group, now)
+        tries: list[dict] = []
+        try:
+            receipt = await self._send_with_retries(channel, message, group, tries)
+        except TransportError as exc:
+            self._record(session, tries)
+            self._failed(session, channel, group, exc, now, report, pauses)
+            return
+        self._record(session, tries)
+        changed = outbox.set_status(session, [r.d.id for r in group], "sent", holder=self.worker, sent_at=now,
+                                    lease_until=None, provider_message_id=receipt.provider_id, channel=channel,
+                                    attempts=group[0].d.attempts + len(tries) // len(group), last_error=None)
+        if changed < len(group):
+            log.error("deliveries %s were sent after their lease ran out: another dispatcher may send them "
+                      "again", [r.d.id for r in group])
+        report.sent += len(group)
+        report.messages += 1
+        self._refusals.pop(channel, None)
+        if channel in pauses:
+            self._resumed(session, channel, now, pauses)
+
+    async def _send_with_retries(self, channel: str, message: Message, group: list[_Row],
+                                 tries: list[dict]):
+        transport = self.channels[channel]
+        kwargs = {"sleep": self.sleep} if self.sleep else {}
+
+        def note(**result: object) -> None:
+            tries.extend({"delivery_id": r.d.id, "channel": channel, "at": utcnow(), "ok": False,
+                          "permanent": False, "error": None, "provider_message_id": None} | result for r in group)
+
+        async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.policy.tries), wait=_retry_wait(self.policy),
+                retry=retry_if_exception(lambda e: isinstance(e, TransportError) and not e.permanent),
+                reraise=True, **kwargs):
+            with attempt:
+                try:
+                    receipt = await transport.send(message)
+                except TransportError as exc:
+                    note(error=str(exc)[:500], permanent=exc.permanent)
+                    raise
+                except Exception as exc:  # a channel bug must not lose the delivery: retry it later
+                    log.exception("channel %s raised", channel)
+                    note(error=f"{type(exc).__name__}: {exc}"[:500])
+                    raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+                note(ok=True, provider_message_id=receipt.provider_id)
+                return receipt
+        raise AssertionError("unreachable: tenacity reraises")
+
+    @staticmethod
+    def _record(session: Session, tries: list[dict]) -> None:
+        """Every attempt, in one executemany (ORM objects per attempt cost more than the send)."""
+        if tries:
+            session.connection().execute(_INSERT_ATTEMPT, tries if len(tries) > 1 else tries[0])
+
+    def _failed(self, session: Session, channel: str, group: list[_Row], exc: TransportError, now: datetime,
+                report: DispatchReport, pauses: dict[str, breaker.Pause]) -> None:
+        ids = [r.d.id for r in group]
+        earlier = self._refused_alike(channel, exc, group) if exc.permanent else None
+        if earlier is not None:
+            exc = TransportError(str(exc), channel_down=True)
+        if exc.channel_down:
+            pause = self._paused(session, channel, str(exc), now, pauses)
+            outbox.reopen(session, earlier or [], pause.until)
+            outbox.set_status(session, ids, "pending", holder=self.worker, send_at=pause.until, lease_until=None,
+                              last_error=str(exc)[:500])
+            report.retried += len(group)
+            return
+        attempts = group[0].d.attempts + self.policy.tries
+        if exc.permanent or attempts >= self.policy.max_attempts:
+            self._give_up(session, group, str(exc), now, report)
+            return
+        delay = min(self.policy.backoff_base * 2 ** (attempts // self.policy.tries - 1 if attempts >= self.policy.tries else 0),
+                    self.policy.backoff_max)
+        if exc.retry_after:
+            delay = max(delay, timedelta(seconds=exc.retry_after))
+        outbox.set_status(session, ids, "pending", holder=self.worker, send_at=now + delay, lease_until=None,
+                          attempts=attempts, last_error=str(exc)[:500])
+        report.retried += len(group)
+
+    def _refused_alike(self, channel: str, exc: TransportError, group: list[_Row]) -> list[int] | None:
+        """When this refusal completes a run of alike refusals of distinct recipients, the relay is
+        refusing everyone: the deliveries refused earlier in the run, to reopen. Else None."""
+        run = self._refusals[channel]
+        if exc.reply is None or exc.reply != run.reply:
+            self._refusals[channel] = run = _Refusals(exc.reply)
+        if exc.reply is None:
+            return None
+        run.recipients.add(_address(group[0].contact, channel))
+        if len(run.recipients) < self.policy.alike_refusals:
+            run.ids += [r.d.id for r in group]
+            return None
+        del self._refusals[channel]
+        return run.ids
+
+    def _paused(self, session: Session, channel: str, error: str, now: datetime,
+                pauses: dict[str, breaker.Pause]) -> breaker.Pause:
+        """Pause `channel` (longer); the first dispatcher to pause it tells the operator and coordinators."""
+        pause, opened = breaker.trip(session, channel, error, now, self.policy.pause)
+        pauses[channel] = pause
+        if opened:
+            log.error("channel %s is down, paused until %s; its reminders wait: %s", channel, pause.until, error)
+            self._tell_coordinators(session, f"pause:{channel}:{pause.since.isoformat()}", channel, now,
+                                    f"{channel} 渠道无法发送，已暂停并自动重试；提醒均已保留，恢复后补发。"
+                                    f" / The {channel} channel cannot send: paused, retrying on its own; "
+                                    f"every reminder is kept and goes out when it is back. ({error[:300]})")
+        else:
+            log.warning("channel %s still down (probe %d failed), paused until %s: %s", channel,
+                        pause.failures, pause.until, error)
+        return pause
+
+    def _resumed(self, session: Session, channel: str, now: datetime, pauses: dict[str, breaker.Pause]) -> None:
+        pause = pauses.pop(channel)
+        if breaker.resume(session, channel) is None:
+            return  # another dispatcher ended the pause and told everyone
+        log.warning("channel %s is back after %s: sending what waited", channel, now - pause.since)
+        self._tell_coordinators(session, f"resume:{channel}:{pause.since.isoformat()}", channel, now,
+                                f"{channel} 渠道已恢复，暂停期间的提醒正在补发。"
+                                f" / The {channel} channel is back: what waited is being sent.")
+
+    def _tell_coordinators(self, session: Session, key: str, channel: str, now: datetime, text: str) -> None:
+        """One notice to every coordinator contact, by another channel when they have one."""
+        coordinators = session.exec(select(Contact).where(
+            Contact.active == True, Contact.department_id.in_(select(Plan.coordinator_id).distinct()))).all()
+        outbox.insert_new(session, [
+            {"idempotency_key": f"{key}:{c.id}", "occurrence_id": None, "contact_id": c.id, "purpose": "notice",
+             "channel": _other_channel(c, channel, self.channels) or "", "informational": False,
+             "send_at": now, "status": "pending", "attempts": 0, "body": text, "fallback_of": None}
+            for c in coordinators])
+
+    def _give_up(self, session: Session, group: list[_Row], why: str, now: datetime,
+                 report: DispatchReport) -> None:
+        """Mark failed; fall back to the contact's other channel and tell the coordinator (once a day
+        per contact that cannot be reached, however many of its deliveries fail)."""
+        outbox.set_status(session, [r.d.id for r in group], "failed", holder=self.worker, lease_until=None,
+                          last_error=why[:500])
+        report.failed += len(group)
+        report.errors.append(why)
+        rows = []
+        for r in group:
+            used = self.channel_for(r)
+            other = _other_channel(r.contact, used, self.channels)
+            if other and r.d.fallback_of is None:
+                rows.append(_copy(r.d, f"fb:{r.d.id}", channel=other, fallback_of=r.d.id, send_at=now))
+            if r.d.purpose != "notice" and r.plan is not None:
+                for c in _coordinator_contacts(session, r.plan):
+                    rows.append(_copy(r.d, f"fbn:{r.contact.id}:{c}:{now.date().isoformat()}", contact_id=c,
+                                      purpose="notice", channel="", informational=False, send_at=now,
+                                      fallback_of=r.d.id, body=f"{r.contact.name}: {why}"))
+        outbox.insert_new(session, rows)
+
+
+def _copy(d: Delivery, key: str, **values: object) -> dict:
+    row = {"idempotency_key": key, "occurrence_id": d.occurrence_id, "contact_id": d.contact_id,
+           "channel": d.channel, "purpose": d.purpose, "informational": d.informational, "send_at": d.send_at,
+           "status": "pending", "attempts": 0, "body": d.body, "fallback_of": None}
+    return row | values
+
+
+def _other_channel(contact: Contact, used: str | None, channels: dict[str, Channel]) -> str | None:
+    options = [c for c, ok in (("telegram", contact.telegram_chat_id is not None), ("email", contact.mailable))
+               if ok and c in channels and c != used]
+    return options[0] if options else None
+
+
+def _coordinator_contacts(session: Session, plan: Plan) -> list[int]:
+    if plan.coordinator_id is None:
+        return []
+    return list(session.exec(select(Contact.id).where(Contact.department_id == plan.coordinator_id,
+                                                      Contact.active == True)))
+
+
+def _address(contact: Contact, channel: str) -> str:
+    if channel == "email":
+        return f"{contact.name} <{contact.email}>"
+    if channel == "telegram":
+        return str(contact.telegram_chat_id)
+    return contact.name
+

@@ -1,0 +1,283 @@
+"""From a notice's deadline phrase (完成时限) to the structured schedule (plan-format.md's table).
+
+The parser reads known patterns out of the phrase one after another and removes what it
+read. Whatever is left that is not a filler word (发布, 完成, 前 ...) is not understood: the
+duty is reported for review with that text, never guessed. Frequency words in the duty's
+requirement count too (每季度向社会公开 makes it quarterly), but only words of frequency.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from pydantic import ValidationError
+
+from scheduler.bounds import OutOfRange, check_year
+from scheduler.calendar.schedules import Schedule
+
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+           "八": 8, "九": 9}
+_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+")
+FREQUENCIES = {"每日": "day", "每天": "day", "每个工作日": "day", "每周": "week", "每星期": "week",
+               "每月": "month", "按月": "month", "每个月": "month", "每季度": "quarter", "按季度": "quarter",
+               "每季": "quarter", "按季": "quarter", "每半年": "half-year", "每年度": "year", "每年": "year",
+               "按年度": "year", "按年": "year"}
+_FREQ_RE = re.compile("|".join(sorted(map(re.escape, FREQUENCIES), key=len, reverse=True)))
+ONGOING = ("长期推进", "持续推进", "长期坚持", "全年工作", "常态化", "长期")
+# Words that carry no schedule: what is left after them must be empty for the phrase to be read.
+_FILLER = re.compile(r"[\s,，、;；。.:：()（）\[\]【】/\-—–~]|之?前|以前|启动|完成|新闻发布会|发布会|发布|公开|1次|开展|落实|"
+                     r"及时|定期|执行|工作|报送|上报|组织|举行|并|和|及|等")
+_UNIT = {"工作日": "workdays", "日": "days", "天": "days", "小时": "hours"}
+_EVENT_NOUN = re.compile(r"(?:在|于|应在)?(?P<event>[\u4e00-\u9fff《》“”]{2,16}?)(?:以后|之后|后)$")
+
+
+def cn_to_arabic(text: str) -> str:
+    """Chinese numerals up to 99 (十二, 二十八, 两) into digits, so one set of patterns reads both."""
+    def one(m: re.Match[str]) -> str:
+        s = m.group(0)
+        if "十" not in s:
+            return "".join(str(_DIGITS[c]) for c in s)
+        tens, _, units = s.partition("十")
+        value = (_DIGITS.get(tens, 1) if tens else 1) * 10 + (_DIGITS.get(units, 0) if units else 0)
+        return str(value)
+    return _CN_NUMBER.sub(one, text)
+
+
+def normalize(text: str) -> str:
+    """Full-width forms to ASCII (NFKC), Chinese numerals to digits, dashes unified."""
+    text = cn_to_arabic(unicodedata.normalize("NFKC", text))
+    text = re.sub(r"[—–－~～]", "-", text)
+    text = re.sub(r"(?<=[\d月])[至到](?=\d)", "-", text)  # 4至10月, not 至少
+    return text
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """The structured schedule and the reasons a person should look at it (empty when clear)."""
+
+    schedule: Schedule
+    problems: tuple[str, ...] = ()
+
+
+@dataclass
+class _Found:
+    """What the patterns have read so far."""
+
+    year: int
+    keys: dict = field(default_factory=dict)
+    deadlines: list[tuple[date, str]] = field(default_factory=list)  # (date, start|done|plain)
+    problems: list[str] = field(default_factory=list)
+
+    def set(self, key: str, value: object, what: str) -> None:
+        if key in self.keys and self.keys[key] != value:
+            self.problems.append(f"两个不同的{what} two different values for `{key}`: "
+                                 f"{self.keys[key]} and {value}")
+            return
+        self.keys[key] = value
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _day(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def _role(tail: str | None) -> str:
+    return {"启动": "start", "完成": "done"}.get(tail or "", "plain")
+
+
+_ROLE = r"(?:之?前|以前)?(?P<role>启动|完成)?"
+_DATED = re.compile(r"(?:(?P<y>\d{4})年)?(?P<m>1[0-2]|0?[1-9])月(?:(?P<end>底|末)|(?P<d>[0-3]?\d)[日号]|"
+                    r"(?P<x>上|中|下)旬)" + _ROLE)
+_YEAR_END = re.compile(r"(?:年底|年末|年内)" + _ROLE)
+_QUOTA = re.compile(r"(?P<per>年内|每年|全年)(?:[^\d\s]{0,12}?)(?:至少|不少于|不低于)(?P<n>\d+)次")
+_MONTH_DAY = re.compile(r"每(?:个)?月(?P<d>[0-3]?\d)[日号](?:之?前|以前)?")
+_AFTER_PERIOD = re.compile(r"(?:每)?(?P<p>月|季度?|半年|年度?)(?:结束)?后(?P<n>\d+)个?(?P<u>工作日|日|天)内")
+_INTERVAL = re.compile(r"每(?P<n>\d+)个?(?P<u>月|季度|周|星期|年)")
+_MONTHS = re.compile(r"(?:流行季节|季节)?\(?(?P<a>1[0-2]|[1-9])月?-(?P<b>1[0-2]|[1-9])月\)?")
+_WITHIN = re.compile(r"(?P<before>[^\s,，;；。]*?)(?P<n>\d+)个?(?P<u>工作日|小时|日|天)内")
+_NO_LATER = re.compile(r"最迟不超过(?P<n>\d+)个?(?P<u>工作日|小时|日|天)")
+_PASSED = re.compile(r"经(?P<who>[^\s,，;；。]{2,20}?)通过(?:以后|之后|后)")
+_PUBLISHED = re.compile(r"按(?P<what>[^\s,，;；。]{1,20}?)发布后的时间要求")
+_PERIOD_UNIT = {"月": "month", "季": "quarter", "季度": "quarter", "半年": "half-year", "年": "year",
+                "年度": "year", "周": "week", "星期": "week"}
+
+
+def _read_dates(text: str, f: _Found) -> str:
+    def dated(m: re.Match[str]) -> str:
+        year, month = int(m["y"] or f.year), int(m["m"])
+        try:
+            check_year(year)
+        except OutOfRange as exc:
+            f.problems.append(f"{exc}: {m.group(0)}")
+            return " "
+        if m["end"]:
+            day = _month_end(year, month)
+        elif m["x"]:
+            day = _month_end(year, month) if m["x"] == "下" else _day(year, month, 10 if m["x"] == "上" else 20)
+        else:
+            try:
+                day = date(year, month, int(m["d"]))
+            except ValueError:
+                f.problems.append(f"日期无效 no such date: {m.group(0)}")
+                return " "
+        f.deadlines.append((day, _role(m["role"])))
+        return " "
+
+    text = _DATED.sub(dated, text)
+
+    def year_end(m: re.Match[str]) -> str:
+        f.deadlines.append((date(f.year, 12, 31), _role(m["role"])))
+        return " "
+
+    return _YEAR_END.sub(year_end, text)
+
+
+def _read_quota(text: str, f: _Found) -> str:
+    def quota(m: re.Match[str]) -> str:
+        f.set("quota", int(m["n"]), "次数 quota")
+        if m["per"] == "每年":
+            f.set("every", "year", "频次 frequency")
+        else:
+            f.deadlines.append((date(f.year, 12, 31), "plain"))
+        return " "
+    return _QUOTA.sub(quota, text)
+
+
+def _read_recurrence(text: str, f: _Found) -> str:
+    def month_day(m: re.Match[str]) -> str:
+        f.set("every", "month", "频次 frequency")
+        f.set("due_on", f"day {min(int(m['d']), 31)}", "期内日期 due_on")
+        return " "
+
+    def interval(m: re.Match[str]) -> str:
+        f.set("every", _PERIOD_UNIT[m["u"]], "频次 frequency")
+        f.set("interval", int(m["n"]), "间隔 interval")
+        return " "
+
+    def months(m: re.Match[str]) -> str:
+        a, b = int(m["a"]), int(m["b"])
+        f.set("months", list(range(a, b + 1)) if a <= b else list(range(a, 13)) + list(range(1, b + 1)),
+              "月份 months")
+        return " "
+
+    text = _MONTH_DAY.sub(month_day, text)
+    text = _INTERVAL.sub(interval, text)
+    text = _MONTHS.sub(months, text)
+    return text
+
+
+def _read_after_period(text: str, f: _Found) -> str:
+    """季后15日内: quarterly, due 15 days after each quarter ends (read before events' N日内)."""
+    def after_period(m: re.Match[str]) -> str:
+        f.set("every", _PERIOD_UNIT[m["p"]], "频次 frequency")
+        unit = "workdays" if m["u"] == "工作日" else "days"
+        f.set("due_on", f"+{int(m['n'])} {unit}", "期内日期 due_on")
+        return " "
+    return _AFTER_PERIOD.sub(after_period, text)
+
+
+def _read_frequency(text: str, f: _Found) -> str:
+    def freq(m: re.Match[str]) -> str:
+        f.set("every", FREQUENCIES[m.group(0)], "频次 frequency")
+        return " "
+    text = _FREQ_RE.sub(freq, text)
+    if re.fullmatch(r"\s*年度\s*", text):  # 年度 alone, in a deadline column, means yearly
+        f.set("every", "year", "频次 frequency")
+        return " "
+    return text
+
+
+def _read_events(text: str, f: _Found) -> str:
+    def passed(m: re.Match[str]) -> str:
+        f.set("after_event", f"{m['who']}通过", "事件 event")
+        return " "
+
+    def published(m: re.Match[str]) -> str:
+        f.set("after_event", f"{m['what']}发布", "事件 event")
+        return " "
+
+    def within(m: re.Match[str]) -> str:
+        n, unit = int(m["n"]), _UNIT[m["u"]]
+        noun = _EVENT_NOUN.search(m["before"] or "")
+        event = noun["event"] if noun else ("突发事件" if unit == "hours" else "文件公开")
+        f.set("after_event", event, "事件 event")
+        f.set("within", f"{n} {unit}", "时限 within")
+        return " "
+
+    text = _PASSED.sub(passed, text)
+    text = _PUBLISHED.sub(published, text)
+    text = _NO_LATER.sub(lambda m: within(_fake_within(m)), text)
+    return _WITHIN.sub(within, text)
+
+
+def _fake_within(m: re.Match[str]) -> dict:
+    """最迟不超过3个工作日 reads as 文件公开后3个工作日内 (plan-format.md)."""
+    return {"before": "文件公开后", "n": m["n"], "u": m["u"]}
+
+
+def _read_ongoing(text: str, f: _Found) -> str:
+    for word in ONGOING:
+        if word in text:
+            f.keys["ongoing"] = True
+            text = text.replace(word, " ")
+    return text
+
+
+def _place_deadlines(f: _Found) -> None:
+    starts = sorted({d for d, role in f.deadlines if role == "start"})
+    ends = sorted({d for d, role in f.deadlines if role != "start"})
+    if len(starts) > 1:
+        f.problems.append(f"多个启动日期 several start dates: {', '.join(map(str, starts))}")
+    if starts:
+        f.keys["start_by"] = starts[0]
+    if len(ends) == 1:
+        f.keys["due"] = ends[0]
+    elif ends:
+        f.keys["dates"] = ends
+
+
+def _requirement_frequency(requirement: str | None, f: _Found) -> None:
+    """每季度向社会公开 in the requirement makes the duty quarterly; two frequencies need two duties."""
+    if not requirement or "every" in f.keys:
+        return
+    found = sorted({FREQUENCIES[w] for w in _FREQ_RE.findall(normalize(requirement))})
+    if len(found) == 1:
+        f.keys["every"] = found[0]
+    elif found:
+        f.problems.append(f"要求中有多个频次 the requirement names several frequencies ({', '.join(found)}): "
+                          "split the duty in two, one per frequency")
+
+
+def parse_schedule(phrase: str | None, *, year: int, requirement: str | None = None) -> Parsed:
+    """Read a deadline phrase (and the frequency words of the requirement) into a Schedule."""
+    original = (phrase or "").strip()
+    f = _Found(year)
+    text = normalize(original)
+    for step in (_read_after_period, _read_events, _read_quota, _read_recurrence, _read_frequency, _read_dates, _read_ongoing):
+        text = step(text, f)
+    _place_deadlines(f)
+    _requirement_frequency(requirement, f)
+    leftover = _FILLER.sub("", text)
+    if leftover:
+        f.problems.append(f"看不懂的时限 not understood: “{leftover}” in “{original}”")
+    try:
+        schedule = Schedule.model_validate({**f.keys, "text": original or None})
+    except ValidationError as exc:
+        f.problems.append(f"时限自相矛盾 inconsistent schedule: {exc.errors()[0]['msg']}")
+        schedule = Schedule(text=original or None)
+    if schedule.months and not schedule.every:
+        f.problems.append("只有月份没有频次 months given but no frequency (定期 is not one): set `every`")
+    if schedule.is_empty() and not f.problems:
+        f.problems.append("没有时限 no deadline or frequency stated" if not original
+                          else f"看不懂的时限 not understood: “{original}”")
+    if schedule.after_event and not schedule.within:
+        f.problems.append(f"事件“{schedule.after_event}”之后的时限未写明 no time limit after the event: "
+                          "set `within` (e.g. 5 workdays)")
+    return Parsed(schedule, tuple(dict.fromkeys(f.problems)))
