@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
+
+from db.vocabulary import Action, DeliveryStatus, OccurrenceKind, OccurrenceStatus, Purpose
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class Words(AutoString):
+    """A column of one vocabulary (db/vocabulary.py): the same VARCHAR as a `str` field (no
+    migration), read back as the enum's members; a word the enum lacks is read as it is."""
+
+    cache_ok = True
+
+    def __init__(self, words: type[StrEnum], length: int = 16):
+        super().__init__(length=length)
+        self.words = words
+
+    def process_result_value(self, value: str | None, dialect: object) -> StrEnum | str | None:
+        return value if value is None else self.words._value2member_map_.get(value, value)
 
 
 class Department(SQLModel, table=True):
@@ -97,12 +114,12 @@ class Occurrence(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     duty_id: int = Field(foreign_key="duty.id", index=True)
     department_id: int = Field(foreign_key="department.id", index=True)
-    kind: str = Field(max_length=16)  # start | due | recurring | event
+    kind: OccurrenceKind = Field(sa_type=Words(OccurrenceKind))
     period: str = Field(max_length=40)
     due: date = Field(index=True)
     due_at: datetime | None = None  # event deadlines counted in hours carry a time
     quota: int | None = None
-    status: str = Field(default="open", max_length=16, index=True)  # open|done|waived|cancelled
+    status: OccurrenceStatus = Field(default=OccurrenceStatus.open, sa_type=Words(OccurrenceStatus), index=True)
     done_at: datetime | None = None
     done_by: str | None = None
     evidence_url: str | None = None
@@ -134,10 +151,10 @@ class Delivery(SQLModel, table=True):
     occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id", index=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
     channel: str = Field(max_length=16)  # email | telegram | console
-    purpose: str = Field(max_length=16)  # upcoming | due | overdue | escalation | help | notice | summary
+    purpose: Purpose = Field(sa_type=Words(Purpose))
     informational: bool = False  # support departments' copies: never overdue, never escalated
     send_at: datetime
-    status: str = Field(default="pending", max_length=16)  # pending|claimed|sent|failed|cancelled
+    status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=Words(DeliveryStatus))
     attempts: int = 0
     lease_until: datetime | None = None
     claimed_by: str | None = Field(default=None, max_length=64)
@@ -168,7 +185,7 @@ class Answer(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     occurrence_id: int = Field(foreign_key="occurrence.id", index=True)
-    action: str = Field(max_length=16)  # done | snooze | help | reopen | waive
+    action: Action = Field(sa_type=Words(Action))
     actor: str = Field(max_length=200)
     contact_id: int | None = Field(default=None, foreign_key="contact.id")
     channel: str = Field(max_length=16)  # cli | email | telegram | web

@@ -25,10 +25,11 @@ from typing import Any, Literal
 from itsdangerous import BadData, SignatureExpired, TimestampSigner
 from itsdangerous import Signer as PlainSigner
 
+from db.vocabulary import Action
 from scheduler.settings import ROOT
 
-ACTIONS = ("done", "snooze", "help")
-_CODES = {"done": "d", "snooze": "s", "help": "h"}  # one letter each keeps the URL short
+ACTIONS = (Action.done, Action.snooze, Action.help)  # the answers a link (and a reminder's button) gives
+_CODES = {Action.done: "d", Action.snooze: "s", Action.help: "h"}  # one letter each keeps the URL short
 _ACTIONS = {code: action for action, code in _CODES.items()}
 DEFAULT_SECRET_FILE = ROOT / "var" / "secret.key"
 # What itsdangerous emits: base64url parts joined by "."; the HMAC-SHA1 signature is 27 characters.

@@ -16,10 +16,12 @@ from sqlmodel import Session, select
 from db import outbox
 from db.models import Answer, Contact, Delivery, Duty, Occurrence, Plan
 from db.queries import NotFound
+from db.vocabulary import ANSWERS, PLANNED, Action, DeliveryStatus, OccurrenceStatus
 from scheduler.answers.snooze import check_snooze
+from scheduler.outbox.rows import help_request, to_rows
 
 log = logging.getLogger(__name__)
-ACTIONS = ("done", "snooze", "help", "reopen", "waive")
+ACTIONS = ANSWERS
 
 
 class Refused(PermissionError):
@@ -63,12 +65,12 @@ def may_answer(session: Session, actor: Actor, occ: Occurrence, action: str) -> 
         return False
     plan = session.exec(select(Plan).join(Duty).where(Duty.id == occ.duty_id)).one()
     coordinator = contact.department_id == plan.coordinator_id
-    return coordinator or (contact.department_id == occ.department_id and action != "waive")
+    return coordinator or (contact.department_id == occ.department_id and action != Action.waive)
 
 
 def _pending(session: Session, occ: Occurrence, before: datetime | None = None) -> list[int]:
-    query = select(Delivery.id).where(Delivery.occurrence_id == occ.id, Delivery.status == "pending",
-                                      Delivery.purpose.in_(("upcoming", "due", "overdue", "escalation")))
+    query = select(Delivery.id).where(Delivery.occurrence_id == occ.id, Delivery.status == DeliveryStatus.pending,
+                                      Delivery.purpose.in_(PLANNED))
     if before is not None:
         query = query.where(Delivery.send_at < before)
     return list(session.exec(query))
@@ -77,28 +79,29 @@ def _pending(session: Session, occ: Occurrence, before: datetime | None = None) 
 def _apply(session: Session, occ: Occurrence, action: str, actor: Actor, now: datetime,
            evidence_url: str | None, note: str | None, snooze_until: datetime | None) -> bool:
     """Change the occurrence; True when something changed."""
-    if action in ("done", "waive"):
-        status = "done" if action == "done" else "waived"
+    if action in (Action.done, Action.waive):
+        status = OccurrenceStatus.done if action == Action.done else OccurrenceStatus.waived
         if occ.status == status and (evidence_url is None or evidence_url == occ.evidence_url):
             return False
         if occ.status != status:
             occ.status, occ.done_at, occ.done_by = status, now, actor.name
         occ.evidence_url = evidence_url or occ.evidence_url
         occ.note = note or occ.note
-        outbox.set_status(session, _pending(session, occ), "cancelled", last_error=f"answered: {action}")
-    elif action == "snooze":
+        outbox.set_status(session, _pending(session, occ), DeliveryStatus.cancelled,
+                          last_error=f"answered: {action}")
+    elif action == Action.snooze:
         if snooze_until is None:
             raise ValueError("推迟时间无效 snooze needs a time in the future")
         check_snooze(snooze_until, now)
-        if occ.status != "open":
+        if occ.status != OccurrenceStatus.open:
             raise ValueError(f"事项已是 {occ.status} the occurrence is {occ.status}; nothing to snooze")
         occ.snoozed_until = snooze_until
-        outbox.set_status(session, _pending(session, occ, before=snooze_until), "cancelled",
+        outbox.set_status(session, _pending(session, occ, before=snooze_until), DeliveryStatus.cancelled,
                           last_error="snoozed")
-    elif action == "reopen":
-        if occ.status == "open":
+    elif action == Action.reopen:
+        if occ.status == OccurrenceStatus.open:
             return False
-        occ.status, occ.done_at, occ.done_by, occ.snoozed_until = "open", None, None, None
+        occ.status, occ.done_at, occ.done_by, occ.snoozed_until = OccurrenceStatus.open, None, None, None
     occ.updated_at = now
     session.add(occ)
     return True
@@ -109,11 +112,8 @@ def _ask_for_help(session: Session, occ: Occurrence, answer: Answer, now: dateti
     plan = session.exec(select(Plan).join(Duty).where(Duty.id == occ.duty_id)).one()
     contacts = session.exec(select(Contact.id).where(Contact.department_id == plan.coordinator_id,
                                                      Contact.active == True)).all()
-    outbox.insert_new(session, [{
-        "idempotency_key": f"h:{answer.id}:{c}", "occurrence_id": occ.id, "contact_id": c, "channel": "",
-        "purpose": "help", "informational": False, "send_at": now, "status": "pending", "attempts": 0,
-        "body": f"{answer.actor}: {answer.note or ''}".strip(),
-    } for c in contacts])
+    note = f"{answer.actor}: {answer.note or ''}".strip()
+    outbox.insert_new(session, to_rows([help_request(answer.id, occ.id, c, now, note) for c in contacts]))
     if not contacts:
         log.warning("help asked on occurrence %s but the coordinating office has no contacts", occ.id)
 
@@ -132,15 +132,15 @@ def answer(session: Session, occurrence_id: int, action: str, *, actor: Actor, c
                    channel=channel, origin=origin, evidence_url=evidence_url, note=note,
                    snooze_until=snooze_until, at=now)
     if not may_answer(session, actor, occ, action):
-        entry.action, entry.changed, entry.note = "refused", False, f"{action}: {note or ''}".strip()
+        entry.action, entry.changed, entry.note = Action.refused, False, f"{action}: {note or ''}".strip()
         session.add(entry)
         session.commit()  # the refusal is logged even though the caller gets an error
         log.warning("refused %s on occurrence %s by %s via %s", action, occ.id, actor.name, channel)
         raise Refused(f"无权操作 {actor.name} may not answer for this occurrence (not a contact of its "
                       "department or the coordinating office)")
-    entry.changed = action == "help" or _apply(session, occ, action, actor, now, evidence_url, note, snooze_until)
+    entry.changed = action == Action.help or _apply(session, occ, action, actor, now, evidence_url, note, snooze_until)
     session.add(entry)
     session.flush()
-    if action == "help":
+    if action == Action.help:
         _ask_for_help(session, occ, entry, now)
     return Outcome(occ, entry, entry.changed)

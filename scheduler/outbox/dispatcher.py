@@ -27,17 +27,17 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from db import outbox
 from db.models import Attempt, Contact, Delivery, Department, Duty, Occurrence, Plan, utcnow
 from db.queries import today_in
+from db.vocabulary import PLANNED, DeliveryStatus, OccurrenceStatus, Purpose
 from scheduler.access.feed_tokens import contact_feed_urls
-from scheduler.access.links import Signer
+from scheduler.access.links import ACTIONS, Signer
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.channels.base import Channel, Message, TransportError
 from scheduler.messages.items import NO_LINKS, item_of
 from scheduler.messages.render import Context, Item, Links, Renderer
-from scheduler.outbox import breaker
-from scheduler.reports.weekly import WEEKLY, weekly_summary
+from scheduler.outbox import breaker, rows
+from scheduler.reports.weekly import weekly_summary
 
 log = logging.getLogger(__name__)
-PLANNED = ("upcoming", "due", "overdue", "escalation")
 _INSERT_ATTEMPT = insert(Attempt.__table__)  # built once: constructing it costs more than running it
 Calendars = Callable[[str], WorkdayCalendar]
 
@@ -168,7 +168,7 @@ class Dispatcher:
         for r in rows:
             if r.d.purpose in PLANNED:
                 occ = r.occ
-                if occ is None or occ.status != "open" or (occ.snoozed_until and occ.snoozed_until > now):
+                if occ is None or occ.status != OccurrenceStatus.open or (occ.snoozed_until and occ.snoozed_until > now):
                     drop.append(r)
                     continue
                 newest[(occ.id, r.contact.id)] = r  # rows are ordered by send_at: the last wins
@@ -193,7 +193,7 @@ class Dispatcher:
                      lease: _Lease) -> None:
         rows = self._load(session, ids)
         send, drop = self._still_wanted(rows, now)
-        outbox.set_status(session, [r.d.id for r in drop], "cancelled", holder=self.worker, lease_until=None,
+        outbox.set_status(session, [r.d.id for r in drop], DeliveryStatus.cancelled, holder=self.worker, lease_until=None,
                           last_error="closed, snoozed or superseded before sending")
         lease.ids.difference_update(r.d.id for r in drop)
         report.cancelled += len(drop)
@@ -228,13 +228,13 @@ class Dispatcher:
 
     def _wait_out(self, session: Session, group: list[_Row], pause: breaker.Pause) -> None:
         """Back to pending until the paused channel's next probe, attempts untouched."""
-        outbox.set_status(session, [r.d.id for r in group], "pending", holder=self.worker,
+        outbox.set_status(session, [r.d.id for r in group], DeliveryStatus.pending, holder=self.worker,
                           send_at=pause.until, lease_until=None, last_error=pause.error)
 
     def _item(self, r: _Row, now: datetime) -> Item:
         occ, plan = r.occ, r.plan
         links = NO_LINKS if r.d.informational else Links(
-            *(self.signer.answer_url(occ.id, a, r.contact.id, str(r.d.id)) for a in ("done", "snooze", "help")))
+            *(self.signer.answer_url(occ.id, a, r.contact.id, str(r.d.id)) for a in ACTIONS))
         late = now - r.d.send_at > self.policy.late_after and r.d.created_at < r.d.send_at
         return item_of(occ, r.duty, plan, r.dept, today=today_in(plan.timezone, now),
                        calendar=self.calendars(plan.workdays), purpose=r.d.purpose, links=links,
@@ -244,7 +244,7 @@ class Dispatcher:
         contact, first = group[0].contact, group[0]
         items = [self._item(r, now) for r in group if r.occ is not None]
         plan, summary, note = first.plan, None, None
-        if first.d.purpose == WEEKLY:  # the body names the plan; numbers are counted now
+        if first.d.purpose == Purpose.weekly:  # the body names the plan; numbers are counted now
             plan = session.exec(select(Plan).where(Plan.key == first.d.body)).first()
             if plan is not None:
                 summary, items = weekly_summary(session, plan, now, self.calendars(plan.workdays))
@@ -259,7 +259,7 @@ class Dispatcher:
 
     def _message(self, session: Session, channel: str, group: list[_Row], now: datetime) -> Message:
         contact = group[0].contact
-        purpose = "digest" if len(group) > 1 else group[0].d.purpose
+        purpose = Purpose.digest if len(group) > 1 else group[0].d.purpose
         ctx = self._context(session, group, now)
         kind = "telegram" if channel == "telegram" else "email"
         rendered = self.renderer.render(purpose, kind, ctx)
@@ -286,7 +286,7 @@ class Dispatcher:
             self._failed(session, channel, group, exc, now, report, pauses)
             return
         self._record(session, tries)
-        changed = outbox.set_status(session, [r.d.id for r in group], "sent", holder=self.worker, sent_at=now,
+        changed = outbox.set_status(session, [r.d.id for r in group], DeliveryStatus.sent, holder=self.worker, sent_at=now,
                                     lease_until=None, provider_message_id=receipt.provider_id, channel=channel,
                                     attempts=group[0].d.attempts + len(tries) // len(group), last_error=None)
         if changed < len(group):
@@ -340,7 +340,7 @@ class Dispatcher:
         if exc.channel_down:
             pause = self._paused(session, channel, str(exc), now, pauses)
             outbox.reopen(session, earlier or [], pause.until)
-            outbox.set_status(session, ids, "pending", holder=self.worker, send_at=pause.until, lease_until=None,
+            outbox.set_status(session, ids, DeliveryStatus.pending, holder=self.worker, send_at=pause.until, lease_until=None,
                               last_error=str(exc)[:500])
             report.retried += len(group)
             return
@@ -352,7 +352,7 @@ class Dispatcher:
                     self.policy.backoff_max)
         if exc.retry_after:
             delay = max(delay, timedelta(seconds=exc.retry_after))
-        outbox.set_status(session, ids, "pending", holder=self.worker, send_at=now + delay, lease_until=None,
+        outbox.set_status(session, ids, DeliveryStatus.pending, holder=self.worker, send_at=now + delay, lease_until=None,
                           attempts=attempts, last_error=str(exc)[:500])
         report.retried += len(group)
 
@@ -378,7 +378,7 @@ class Dispatcher:
         pauses[channel] = pause
         if opened:
             log.error("channel %s is down, paused until %s; its reminders wait: %s", channel, pause.until, error)
-            self._tell_coordinators(session, f"pause:{channel}:{pause.since.isoformat()}", channel, now,
+            self._tell_coordinators(session, rows.channel_paused, channel, pause.since, now,
                                     f"{channel} 渠道无法发送，已暂停并自动重试；提醒均已保留，恢复后补发。"
                                     f" / The {channel} channel cannot send: paused, retrying on its own; "
                                     f"every reminder is kept and goes out when it is back. ({error[:300]})")
@@ -392,47 +392,36 @@ class Dispatcher:
         if breaker.resume(session, channel) is None:
             return  # another dispatcher ended the pause and told everyone
         log.warning("channel %s is back after %s: sending what waited", channel, now - pause.since)
-        self._tell_coordinators(session, f"resume:{channel}:{pause.since.isoformat()}", channel, now,
+        self._tell_coordinators(session, rows.channel_back, channel, pause.since, now,
                                 f"{channel} 渠道已恢复，暂停期间的提醒正在补发。"
                                 f" / The {channel} channel is back: what waited is being sent.")
 
-    def _tell_coordinators(self, session: Session, key: str, channel: str, now: datetime, text: str) -> None:
+    def _tell_coordinators(self, session: Session, notice: Callable[..., rows.NewDelivery], channel: str,
+                           since: datetime, now: datetime, text: str) -> None:
         """One notice to every coordinator contact, by another channel when they have one."""
         coordinators = session.exec(select(Contact).where(
             Contact.active == True, Contact.department_id.in_(select(Plan.coordinator_id).distinct()))).all()
-        outbox.insert_new(session, [
-            {"idempotency_key": f"{key}:{c.id}", "occurrence_id": None, "contact_id": c.id, "purpose": "notice",
-             "channel": _other_channel(c, channel, self.channels) or "", "informational": False,
-             "send_at": now, "status": "pending", "attempts": 0, "body": text, "fallback_of": None}
-            for c in coordinators])
+        outbox.insert_new(session, rows.to_rows([
+            notice(channel, since, c.id, _other_channel(c, channel, self.channels), now, text) for c in coordinators]))
 
     def _give_up(self, session: Session, group: list[_Row], why: str, now: datetime,
                  report: DispatchReport) -> None:
         """Mark failed; fall back to the contact's other channel and tell the coordinator (once a day
         per contact that cannot be reached, however many of its deliveries fail)."""
-        outbox.set_status(session, [r.d.id for r in group], "failed", holder=self.worker, lease_until=None,
+        outbox.set_status(session, [r.d.id for r in group], DeliveryStatus.failed, holder=self.worker, lease_until=None,
                           last_error=why[:500])
         report.failed += len(group)
         report.errors.append(why)
-        rows = []
+        queued = []
         for r in group:
             used = self.channel_for(r)
             other = _other_channel(r.contact, used, self.channels)
             if other and r.d.fallback_of is None:
-                rows.append(_copy(r.d, f"fb:{r.d.id}", channel=other, fallback_of=r.d.id, send_at=now))
-            if r.d.purpose != "notice" and r.plan is not None:
-                for c in _coordinator_contacts(session, r.plan):
-                    rows.append(_copy(r.d, f"fbn:{r.contact.id}:{c}:{now.date().isoformat()}", contact_id=c,
-                                      purpose="notice", channel="", informational=False, send_at=now,
-                                      fallback_of=r.d.id, body=f"{r.contact.name}: {why}"))
-        outbox.insert_new(session, rows)
-
-
-def _copy(d: Delivery, key: str, **values: object) -> dict:
-    row = {"idempotency_key": key, "occurrence_id": d.occurrence_id, "contact_id": d.contact_id,
-           "channel": d.channel, "purpose": d.purpose, "informational": d.informational, "send_at": d.send_at,
-           "status": "pending", "attempts": 0, "body": d.body, "fallback_of": None}
-    return row | values
+                queued.append(rows.fallback(r.d, other, now))
+            if r.d.purpose != Purpose.notice and r.plan is not None:
+                queued += [rows.unreachable(r.d, c, now, f"{r.contact.name}: {why}")
+                           for c in _coordinator_contacts(session, r.plan)]
+        outbox.insert_new(session, rows.to_rows(queued))
 
 
 def _other_channel(contact: Contact, used: str | None, channels: dict[str, Channel]) -> str | None:

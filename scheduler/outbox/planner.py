@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from db import outbox
 from db.models import Contact, Delivery, Department, Duty, Occurrence, Plan
 from db.queries import today_in
+from db.vocabulary import PLANNED, DeliveryStatus, OccurrenceStatus, Purpose
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.outbox.policy import (
     Policy,
@@ -29,9 +30,17 @@ from scheduler.outbox.policy import (
     escalation_day,
     overdue_slots,
 )
-from scheduler.reports.weekly import WEEKLY, week_start
+from scheduler.outbox.rows import (
+    NewDelivery,
+    escalation,
+    informational,
+    reminder,
+    to_rows,
+    wake,
+    weekly,
+)
+from scheduler.reports.weekly import week_start
 
-PLANNED = ("upcoming", "due", "overdue", "escalation")
 Calendars = Callable[[str], WorkdayCalendar]
 
 
@@ -74,14 +83,8 @@ class _Target:
     support_ids: list[int]
 
 
-def _row(key: str, occ: Occurrence, contact: int, slot: Slot, informational: bool = False) -> dict:
-    return {"idempotency_key": key, "occurrence_id": occ.id, "contact_id": contact, "channel": "",
-            "purpose": slot.purpose, "informational": informational, "send_at": slot.send_at,
-            "status": "pending", "attempts": 0}
-
-
 def wanted_rows(t: _Target, people: People, cal: WorkdayCalendar, now: datetime,
-                overdue_lookahead: int) -> list[dict]:
+                overdue_lookahead: int) -> list[NewDelivery]:
     """Every delivery this occurrence should have from today on."""
     tz = ZoneInfo(t.plan.timezone)
     today = today_in(t.plan.timezone, now)
@@ -90,23 +93,23 @@ def wanted_rows(t: _Target, people: People, cal: WorkdayCalendar, now: datetime,
     lead = people.of(occ.department_id, "primary", "backup")
     support = [c for d in t.support_ids for c in people.of(d, "primary", "backup")]
     slots = [s for s in before_slots(occ.due, policy, cal, tz) if s.day >= today]
-    rows = [_row(f"r:{occ.id}:{c}:{s.purpose}:{s.day}", occ, c, s) for s in slots for c in lead]
-    rows += [_row(f"i:{occ.id}:{c}:{s.purpose}:{s.day}", occ, c, s, True) for s in slots for c in support]
+    rows = [reminder(occ.id, c, s) for s in slots for c in lead]
+    rows += [informational(occ.id, c, s) for s in slots for c in support]
     horizon = today + timedelta(days=overdue_lookahead)
     if occ.due < horizon:
         for s in overdue_slots(occ.due, policy, cal, tz, today, horizon):
-            rows += [_row(f"r:{occ.id}:{c}:overdue:{s.day}", occ, c, s) for c in lead]
+            rows += [reminder(occ.id, c, s) for c in lead]
         day = escalation_day(occ.due, policy, cal)
         if day is not None and day <= horizon:
             day = max(day, cal.on_or_after(today))
-            slot = Slot(day, "escalation", at_local(day, policy.at, tz))
+            slot = Slot(day, Purpose.escalation, at_local(day, policy.at, tz))
             chiefs = people.of(occ.department_id, "supervisor") + people.of(
                 t.plan.coordinator_id, "primary", "backup", "supervisor")
-            rows += [_row(f"e:{occ.id}:{c}", occ, c, slot) for c in dict.fromkeys(chiefs)]
+            rows += [escalation(occ.id, c, slot) for c in dict.fromkeys(chiefs)]
     if occ.snoozed_until and occ.snoozed_until > now:
-        rows = [r for r in rows if r["send_at"] >= occ.snoozed_until]
-        wake = Slot(occ.snoozed_until.date(), "overdue" if occ.due < today else "due", occ.snoozed_until)
-        rows += [_row(f"s:{occ.id}:{c}:{occ.snoozed_until.isoformat()}", occ, c, wake) for c in lead]
+        rows = [r for r in rows if r.send_at >= occ.snoozed_until]
+        end = Slot(occ.snoozed_until.date(), Purpose.overdue if occ.due < today else Purpose.due, occ.snoozed_until)
+        rows += [wake(occ.id, c, end) for c in lead]
     return rows
 
 
@@ -118,7 +121,7 @@ def _targets(session: Session, now: datetime, horizon_days: int) -> list[_Target
     duties = {d.id: d for d in session.exec(select(Duty).where(Duty.active == True))}
     support = {d.id: [dept_ids[k] for k in d.support if k in dept_ids] for d in duties.values()}
     occs = session.exec(select(Occurrence).join(Duty, Occurrence.duty_id == Duty.id)
-                        .where(Occurrence.status == "open", Occurrence.due <= last, Duty.active == True))
+                        .where(Occurrence.status == OccurrenceStatus.open, Occurrence.due <= last, Duty.active == True))
     return [_Target(o, duties[o.duty_id], plans[duties[o.duty_id].plan_id], support[o.duty_id]) for o in occs]
 
 
@@ -129,21 +132,21 @@ def _cancel_stale(session: Session, wanted: set[str], now: datetime) -> int:
     """
     stale = [i for i, key in session.execute(
         select(Delivery.id, Delivery.idempotency_key).where(
-            Delivery.status == "pending", Delivery.purpose.in_(PLANNED), Delivery.fallback_of == None,
+            Delivery.status == DeliveryStatus.pending, Delivery.purpose.in_(PLANNED), Delivery.fallback_of == None,
             Delivery.send_at >= now)) if key not in wanted]
-    outbox.set_status(session, stale, "cancelled", last_error="no longer planned")
+    outbox.set_status(session, stale, DeliveryStatus.cancelled, last_error="no longer planned")
     return len(stale)
 
 
 def cancel_closed(session: Session) -> int:
     """Cancel pending deliveries of occurrences that are no longer open (answered or removed)."""
     ids = list(session.exec(select(Delivery.id).join(Occurrence, Delivery.occurrence_id == Occurrence.id)
-                            .where(Delivery.status == "pending", Occurrence.status != "open")))
-    outbox.set_status(session, ids, "cancelled", last_error="occurrence closed")
+                            .where(Delivery.status == DeliveryStatus.pending, Occurrence.status != OccurrenceStatus.open)))
+    outbox.set_status(session, ids, DeliveryStatus.cancelled, last_error="occurrence closed")
     return len(ids)
 
 
-def weekly_rows(plans: list[Plan], people: People, now: datetime, calendars: Calendars) -> list[dict]:
+def weekly_rows(plans: list[Plan], people: People, now: datetime, calendars: Calendars) -> list[NewDelivery]:
     """This week's and next week's summary for each plan's coordinator contacts, on the week's
     first working day at the plan's send time (a week already under way gets none)."""
     rows = []
@@ -157,9 +160,7 @@ def weekly_rows(plans: list[Plan], people: People, now: datetime, calendars: Cal
             day = cal.on_or_after(first)
             send_at = at_local(day, at, tz)
             if send_at >= now and day < first + timedelta(days=7):
-                rows += [{"idempotency_key": f"w:{plan.id}:{c}:{day}", "occurrence_id": None, "contact_id": c,
-                          "channel": "", "purpose": WEEKLY, "informational": False, "send_at": send_at,
-                          "status": "pending", "attempts": 0, "body": plan.key} for c in coordinators]
+                rows += [weekly(plan.id, plan.key, c, day, send_at) for c in coordinators]
     return rows
 
 
@@ -168,12 +169,12 @@ def plan_deliveries(session: Session, now: datetime, *, calendars: Calendars, ho
     """Bring the outbox in line with the open occurrences as of `now`."""
     report = PlannerReport()
     people = _people(session)
-    wanted: list[dict] = []
+    wanted: list[NewDelivery] = []
     for t in _targets(session, now, horizon_days):
         wanted += wanted_rows(t, people, calendars(t.plan.workdays), now, overdue_lookahead_days)
         report.occurrences += 1
     wanted += weekly_rows(list(session.exec(select(Plan))), people, now, calendars)
-    report.cancelled = _cancel_stale(session, {r["idempotency_key"] for r in wanted}, now)
+    report.cancelled = _cancel_stale(session, {r.key for r in wanted}, now)
     report.cancelled += cancel_closed(session)
-    report.added = outbox.insert_new(session, wanted)
+    report.added = outbox.insert_new(session, to_rows(wanted))
     return report

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from db.vocabulary import Purpose
 from scheduler.calendar.workdays import WorkdayCalendar
 
 
@@ -34,7 +35,7 @@ class Slot:
     """One reminder: the local working day it is for, its purpose, and the UTC send time."""
 
     day: date
-    purpose: str
+    purpose: Purpose
     send_at: datetime
 
 
@@ -47,7 +48,7 @@ def before_slots(due: date, policy: Policy, cal: WorkdayCalendar, tz: ZoneInfo) 
     """The reminders before and on the due date, counted back from the last working day on or
     before it (so "1 day before" a holiday deadline still comes before the "due" reminder)."""
     last = cal.on_or_before(due)
-    days = {cal.add_workdays(last, -n) if n else last: "upcoming" if n else "due" for n in set(policy.before)}
+    days = {cal.add_workdays(last, -n) if n else last: Purpose.upcoming if n else Purpose.due for n in set(policy.before)}
     return sorted(Slot(d, p, at_local(d, policy.at, tz)) for d, p in days.items())
 
 
@@ -60,7 +61,7 @@ def overdue_slots(due: date, policy: Policy, cal: WorkdayCalendar, tz: ZoneInfo,
     # Long overdue: the cadence restarts at `start` rather than walking from a deadline years ago.
     day = max(cal.add_workdays(due, policy.overdue_every), cal.on_or_after(start))
     while day <= end:
-        slots.append(Slot(day, "overdue", at_local(day, policy.at, tz)))
+        slots.append(Slot(day, Purpose.overdue, at_local(day, policy.at, tz)))
         day = cal.add_workdays(day, policy.overdue_every)
     return slots
 
