@@ -1,5 +1,5 @@
 """`python -m duban` runs the duban command."""
 
-from duban.cli.main import main
+from duban.cli import main
 
 main()

@@ -73,10 +73,10 @@ class Cli:
         self.runner = CliRunner()
 
     def __call__(self, *args: str):
-        from duban.cli import main as cli
+        from duban.cli import app, common
 
-        cli.settings.cache_clear()
-        result = self.runner.invoke(cli.app, list(args), catch_exceptions=False)
+        common.settings.cache_clear()
+        result = self.runner.invoke(app, list(args), catch_exceptions=False)
         return result
 
     def json(self, *args: str):

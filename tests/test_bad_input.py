@@ -206,7 +206,7 @@ def commands(app: typer.Typer, path: tuple[str, ...] = ()):
 
 
 def _invocations(occ: int, plan: Path):
-    from duban.cli import main as cli
+    from duban import cli
 
     for path, callback in commands(cli.app):
         if path in SKIPPED:
@@ -227,7 +227,7 @@ def _invocations(occ: int, plan: Path):
 def test_every_command_is_enumerated():
     import typer.main
 
-    from duban.cli import main as cli
+    from duban import cli
 
     def leaves(command, path=()):
         subs = getattr(command, "commands", None)
@@ -237,12 +237,12 @@ def test_every_command_is_enumerated():
 
 
 def test_no_command_crashes_on_values_out_of_range(cli, loaded):
-    from duban.cli import main as duban
+    from duban.cli import app, common
 
     tried = 0
     for kind, args in _invocations(open_occurrence(cli), loaded):
-        duban.settings.cache_clear()
-        result = cli.runner.invoke(duban.app, args, input="correct horse battery\n" * 2, catch_exceptions=False)
+        common.settings.cache_clear()
+        result = cli.runner.invoke(app, args, input="correct horse battery\n" * 2, catch_exceptions=False)
         output = result.output + result.stderr
         assert "Traceback" not in output, (args, output)
         assert result.exit_code in (0, 1, 2), (args, output)
@@ -255,15 +255,16 @@ def test_no_command_crashes_on_values_out_of_range(cli, loaded):
 # ---- the last resort ----
 
 def test_an_unforeseen_fault_ends_in_one_line_and_exit_70(monkeypatch, capsys):
-    from duban.cli import main as cli
+    from duban import cli
+    from duban.cli import common, config
 
     def broken(_settings):
         raise OverflowError("date value out of range (postgresql://duban:hunter2@db/duban)")
 
-    monkeypatch.setattr(cli, "masked", broken)
+    monkeypatch.setattr(config, "masked", broken)
     monkeypatch.setattr(sys, "argv", ["duban", "settings"])
     monkeypatch.delenv("DUBAN_DEBUG", raising=False)
-    cli.settings.cache_clear()
+    common.settings.cache_clear()
     with pytest.raises(SystemExit) as exit_:
         cli.main()
     assert exit_.value.code == cli.INTERNAL_ERROR == 70

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from duban.cli.main import app
+from duban.cli import app
 from scheduler.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"

@@ -164,10 +164,10 @@ def _mutate(doc, data) -> None:
 
 
 def _plan_check(file: Path):
-    from duban.cli import main as cli
+    from duban.cli import app, common
 
-    cli.settings.cache_clear()
-    return CliRunner().invoke(cli.app, ["plan", "check", str(file)], catch_exceptions=False)
+    common.settings.cache_clear()
+    return CliRunner().invoke(app, ["plan", "check", str(file)], catch_exceptions=False)
 
 
 @settings(max_examples=200, deadline=None, database=None,

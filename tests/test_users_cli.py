@@ -53,7 +53,7 @@ def test_refusals_are_clear(cli):
 
 
 def _app():
-    from duban.cli import main as cli
+    from duban.cli import app, common
 
-    cli.settings.cache_clear()
-    return cli.app
+    common.settings.cache_clear()
+    return app

@@ -153,10 +153,10 @@ def test_users_passwd_and_disable_end_sessions_on_every_instance(engine, tmp_pat
 
 
 def _cli_app():
-    from duban.cli import main as cli
+    from duban.cli import app, common
 
-    cli.settings.cache_clear()
-    return cli.app
+    common.settings.cache_clear()
+    return app
 
 
 def test_login_is_rate_limited_across_restarts(engine, tmp_path):

@@ -67,7 +67,7 @@ LEADS = {"2-5": "市教育局", "2-6": "市公安局", "2-17": "市环保局", "
 def shown() -> dict:
     from typer.testing import CliRunner
 
-    from duban.cli.main import app
+    from duban.cli import app
 
     result = CliRunner().invoke(app, ["plan", "show", str(PLAN), "--json"])
     assert result.exit_code == 0, result.output

@@ -11,10 +11,10 @@ from sqlmodel import Session, select
 from bot.binding import new_invite
 from db.models import Contact
 from db.queries import NotFound
+from duban.cli.common import JsonOpt, database, now, out, print_json, settings
 from scheduler.bounds import as_id
 from scheduler.settings import Settings
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 MAX_INVITE_HOURS = 24 * 30
 HoursOpt = Annotated[int | None, typer.Option(min=1, max=MAX_INVITE_HOURS,
                                               help="Valid for this many hours (default: the settings').")]
@@ -54,32 +54,27 @@ def bot_username(settings: Settings) -> str | None:
         return None
 
 
-def register(app: typer.Typer) -> None:
-    # Imported here: duban.cli.main imports this module last (PART_COMMANDS), when these exist.
-    from duban.cli.main import contacts_app, database, now, out, print_json, settings
-
-    @contacts_app.command("invite")
-    def contacts_invite(contact: Annotated[str, typer.Argument(help="Contact id or name.")],
-                        hours: HoursOpt = None,
-                        as_json: JsonOpt = False) -> None:
-        """邀请码 A one-time code (and link) that binds a Telegram chat to the contact."""
-        s = settings()
-        with database() as session:
-            invite = new_invite(session, find_contact(session, contact), now(), hours or s.telegram_invite_hours)
-            name, department = invite.contact.name, invite.department.name
-        username = bot_username(s)
-        links = ({"private": f"https://t.me/{username}?start={invite.code}",
-                  "group": f"https://t.me/{username}?startgroup={invite.code}"} if username else {})
-        if as_json:
-            print_json({"contact": invite.contact.id, "name": name, "department": department,
-                        "code": invite.code, "expires_at": invite.expires_at.isoformat(), "links": links})
-            return
-        out.print(f"[green]✓[/green] 邀请码 invite for {name} ({department}), valid until "
-                  f"{invite.expires_at:%Y-%m-%d %H:%M} UTC, usable once:\n  {invite.code}", highlight=False)
-        if links:
-            out.print(f"  个人 private chat: {links['private']}\n  群组 group chat:  {links['group']}",
-                      highlight=False)
-        else:
-            out.print("  (set DUBAN_TELEGRAM_BOT_USERNAME or DUBAN_TELEGRAM_TOKEN for the t.me link)",
-                      highlight=False)
-        out.print(f"  或在机器人对话中发送 or send the bot: /start {invite.code}", highlight=False)
+def contacts_invite(contact: Annotated[str, typer.Argument(help="Contact id or name.")],
+                    hours: HoursOpt = None,
+                    as_json: JsonOpt = False) -> None:
+    """邀请码 A one-time code (and link) that binds a Telegram chat to the contact."""
+    s = settings()
+    with database() as session:
+        invite = new_invite(session, find_contact(session, contact), now(), hours or s.telegram_invite_hours)
+        name, department = invite.contact.name, invite.department.name
+    username = bot_username(s)
+    links = ({"private": f"https://t.me/{username}?start={invite.code}",
+              "group": f"https://t.me/{username}?startgroup={invite.code}"} if username else {})
+    if as_json:
+        print_json({"contact": invite.contact.id, "name": name, "department": department,
+                    "code": invite.code, "expires_at": invite.expires_at.isoformat(), "links": links})
+        return
+    out.print(f"[green]✓[/green] 邀请码 invite for {name} ({department}), valid until "
+              f"{invite.expires_at:%Y-%m-%d %H:%M} UTC, usable once:\n  {invite.code}", highlight=False)
+    if links:
+        out.print(f"  个人 private chat: {links['private']}\n  群组 group chat:  {links['group']}",
+                  highlight=False)
+    else:
+        out.print("  (set DUBAN_TELEGRAM_BOT_USERNAME or DUBAN_TELEGRAM_TOKEN for the t.me link)",
+                  highlight=False)
+    out.print(f"  或在机器人对话中发送 or send the bot: /start {invite.code}", highlight=False)
