@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -18,6 +19,7 @@ from sqlmodel import Session, col, select
 from bot.binding import bound_contacts
 from db.models import Contact, Department, Duty, KeyValue, Occurrence, Plan
 from db.queries import OccurrenceRow, list_occurrences, occurrence_row
+from db.vocabulary import Action, OccurrenceStatus
 from scheduler.answers.events import Recorded, find_duty, record_event
 from scheduler.answers.record import Actor, Outcome, answer, may_answer
 from scheduler.answers.snooze import BadDuration, snooze_until  # noqa: F401 (BadDuration: handlers catch it here)
@@ -82,7 +84,7 @@ def act(session: Session, chat: Chat, occurrence_id: int, action: str, now: date
     """Answer through the core; raises NotFound, Refused (logged) or ValueError (a clear message)."""
     v = view(session, occurrence_id)
     until = (snooze_until(v.plan, v.duty, snooze or "1d", now, calendars(v.plan.workdays))
-             if action == "snooze" else None)
+             if action == Action.snooze else None)
     outcome = answer(session, occurrence_id, action, actor=actor_for(session, chat, v.occ, action),
                      channel="telegram", now=now, origin=f"telegram:{chat.id}", evidence_url=evidence_url,
                      note=note, snooze_until=until)
@@ -102,7 +104,7 @@ def check_may(session: Session, chat: Chat, occurrence_id: int, action: str, now
 def open_tasks(session: Session, chat: int, now: datetime) -> list[OccurrenceRow]:
     """Open occurrences of the chat's departments, soonest first."""
     departments = {c.department_id for c in contacts_of(session, chat)}
-    rows = list_occurrences(session, now, status="open")
+    rows = list_occurrences(session, now, status=OccurrenceStatus.open)
     return [r for r in rows if r.occurrence.department_id in departments]
 
 
@@ -143,12 +145,19 @@ def set_language(session: Session, chat: int, lang: str | None) -> str:
 # A prompt ("send me the link") waits for the chat's next message; kept in the database so a
 # restart or another instance still knows what the answer is for.
 
+class Prompt(StrEnum):
+    """What the chat's next message is asked for."""
+
+    link = "link"  # the evidence link: the answer is `done` with it
+    help = "help"  # a note: the answer is `help` with it
+
+
 @dataclass(frozen=True)
 class Awaiting:
     """A prompt's context: the action, the occurrence, and the reminder to edit once answered
     (its id, Telegram-HTML text and buttons as Telegram's JSON)."""
 
-    action: str  # link | help
+    action: Prompt
     occurrence_id: int
     message_id: int | None = None
     html: str | None = None

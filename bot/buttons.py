@@ -20,10 +20,12 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot import actions
+from bot.actions import Prompt
 from bot.context import NO_PREVIEW, Context, Me, chat_of, deps, me, reply, run_db
 from bot.keyboards import SNOOZES, Press, main_rows, number_in, parse, replace_rows, snooze_rows
 from bot.texts import say, status_word, when
 from db.queries import NotFound
+from db.vocabulary import Action, OccurrenceStatus
 from scheduler.answers.record import Refused
 
 log = logging.getLogger(__name__)
@@ -36,14 +38,15 @@ class _Quiet(str):
 
 
 def status_line(v: actions.View, action: str, who: str, lang: str, now: datetime) -> Markup:
-    """One line saying what happened to the occurrence, from its stored state."""
+    """One line saying what happened to the occurrence, from its stored state (`action`: an Action
+    or the prompt answered, actions.Prompt)."""
     occ, title = v.occ, v.duty.title[:60]
-    if occ.status == "done" and action in ("done", "link"):
+    if occ.status == OccurrenceStatus.done and action in (Action.done, Prompt.link):
         line = say("status_done", lang, id=occ.id, title=title, who=occ.done_by, when=when(occ.done_at, v.tz, lang))
         return line + say("status_evidence", lang, url=occ.evidence_url) if occ.evidence_url else line
-    if action == "snooze" and occ.snoozed_until:
+    if action == Action.snooze and occ.snoozed_until:
         return say("status_snooze", lang, id=occ.id, title=title, who=who, until=when(occ.snoozed_until, v.tz, lang))
-    if action == "help":
+    if action == Action.help:
         return say("status_help", lang, id=occ.id, title=title, who=who, when=when(now, v.tz, lang))
     return say("status_closed", lang, id=occ.id, title=title, status=status_word(occ.status, lang))
 
@@ -100,7 +103,7 @@ async def _act(update: Update, context: Context, who: Me, found: Press) -> str:
     code, occ = found.code, found.occurrence_id
     msg, chat, d = _message(update), chat_of(update), deps(context)
     if code in ("s", "l", "h"):
-        await run_db(context, actions.check_may, chat, occ, {"s": "snooze", "l": "done", "h": "help"}[code],
+        await run_db(context, actions.check_may, chat, occ, {"s": Action.snooze, "l": Action.done, "h": Action.help}[code],
                      d.clock())
     if code == "s":
         await _swap_rows(context, msg, occ, snooze_rows, who.lang)
@@ -109,20 +112,20 @@ async def _act(update: Update, context: Context, who: Me, found: Press) -> str:
         await _swap_rows(context, msg, occ, main_rows, who.lang)
         return _Quiet("↩")
     if code in ("l", "h"):
-        return await _prompt(update, context, who, msg, occ, "link" if code == "l" else "help")
-    action = "done" if code == "d" else "snooze"
+        return await _prompt(update, context, who, msg, occ, Prompt.link if code == "l" else Prompt.help)
+    action = Action.done if code == "d" else Action.snooze
     outcome, v = await run_db(context, actions.act, chat, occ, action, d.clock(), d.calendars,
                               snooze=SNOOZES.get(code))
     line = status_line(v, action, outcome.answer.actor, who.lang, d.clock())
     if msg is not None:
-        rows = [] if action == "done" else main_rows(occ, who.lang, number_in(msg.reply_markup, occ))
+        rows = [] if action == Action.done else main_rows(occ, who.lang, number_in(msg.reply_markup, occ))
         await edit(context, msg.chat_id, msg.message_id, with_status(msg.text_html, occ, line),
                    replace_rows(msg.reply_markup, occ, rows))
     else:  # too old to edit: say it in a new message
         await reply(update, context, line)
     if not outcome.changed:
         return _Quiet(say("toast_repeat", who.lang))
-    if action == "done":
+    if action == Action.done:
         return _Quiet(say("toast_done", who.lang))
     return _Quiet(say("toast_snooze", who.lang, until=when(v.occ.snoozed_until, v.tz, who.lang)))
 
@@ -134,15 +137,15 @@ async def _swap_rows(context: Context, msg: Message | None, occ: int, rows, lang
                                                                            rows(occ, lang, number)))
 
 
-async def _prompt(update: Update, context: Context, who: Me, msg: Message | None, occ: int, action: str) -> str:
+async def _prompt(update: Update, context: Context, who: Me, msg: Message | None, occ: int, action: Prompt) -> str:
     """Ask for the link (or the note) and remember what the chat's next message is for."""
     d = deps(context)
     awaiting = actions.Awaiting(action, occ, msg.message_id if msg else None, msg.text_html if msg else None,
                                 msg.reply_markup.to_dict() if msg and msg.reply_markup else None)
     v = await run_db(context, _expect, chat_of(update).id, awaiting, d.clock())
-    await reply(update, context, say("ask_link" if action == "link" else "ask_help", who.lang, title=v.duty.title),
+    await reply(update, context, say("ask_link" if action == Prompt.link else "ask_help", who.lang, title=v.duty.title),
                 prompt=True)
-    return _Quiet("🔗" if action == "link" else "❓")
+    return _Quiet("🔗" if action == Prompt.link else "❓")
 
 
 def _expect(session: Session, chat: int, awaiting: actions.Awaiting, now: datetime) -> actions.View:
@@ -153,9 +156,9 @@ def _expect(session: Session, chat: int, awaiting: actions.Awaiting, now: dateti
 async def answer_prompt(update: Update, context: Context, who: Me, awaiting: actions.Awaiting) -> None:
     """The chat's message after a prompt: the link (marks done with evidence) or the help note."""
     d, chat, text = deps(context), chat_of(update), update.effective_message.text.strip()
-    link = awaiting.action == "link"
+    link = awaiting.action == Prompt.link
     try:
-        outcome, v = await run_db(context, actions.act, chat, awaiting.occurrence_id, "done" if link else "help",
+        outcome, v = await run_db(context, actions.act, chat, awaiting.occurrence_id, Action.done if link else Action.help,
                                   d.clock(), d.calendars, evidence_url=text if link else None,
                                   note=None if link else text[:1000])
     except ValueError as exc:  # not a web link: say why and keep waiting for one
@@ -170,7 +173,7 @@ async def answer_prompt(update: Update, context: Context, who: Me, awaiting: act
                 else say("help_sent", who.lang, title=title))
     if awaiting.message_id and awaiting.html is not None:
         markup = InlineKeyboardMarkup.de_json(awaiting.markup, context.bot) if awaiting.markup else None
-        line = status_line(v, "link" if link else "help", outcome.answer.actor, who.lang, d.clock())
+        line = status_line(v, Prompt.link if link else Prompt.help, outcome.answer.actor, who.lang, d.clock())
         rows = [] if link else main_rows(v.occ.id, who.lang, number_in(markup, v.occ.id))
         await edit(context, chat.id, awaiting.message_id, with_status(awaiting.html, v.occ.id, line),
                    replace_rows(markup, v.occ.id, rows))

@@ -22,6 +22,7 @@ from bot.context import KEY, Context, Deps, Me, chat_of, deps, me, reply, run_db
 from bot.keyboards import reminder_markup
 from bot.texts import both, say, when
 from db.queries import NotFound, OccurrenceRow, today_in
+from db.vocabulary import Action, OccurrenceKind
 from scheduler.answers.record import Refused
 from scheduler.bounds import as_id
 from scheduler.messages.render import period_label, short_date
@@ -99,9 +100,9 @@ def task_text(rows: list[OccurrenceRow], lang: str, now: datetime, calendars) ->
     lines = [say("tasks_head", lang, n=len(rows))]
     for n, r in enumerate(shown, 1):
         occ = r.occurrence
-        title = r.duty.title[:120] + (f" · {period_label(occ.period, lang)}" if occ.kind == "recurring" else "")
+        title = r.duty.title[:120] + (f" · {period_label(occ.period, lang)}" if occ.kind == OccurrenceKind.recurring else "")
         lines.append(say("task_line", lang, n=n, title=title, department=r.department.name,
-                         due_label=say("start_label" if occ.kind == "start" else "due_label", lang),
+                         due_label=say("start_label" if occ.kind == OccurrenceKind.start else "due_label", lang),
                          due=short_date(occ.due, lang), status=_days(r, lang, now, calendars), id=occ.id))
     if len(rows) > len(shown):
         lines.append(say("more", lang, n=len(rows) - len(shown)))
@@ -139,7 +140,7 @@ async def _answer(update: Update, context: Context, who: Me, occ: int, action: s
     except ValueError as exc:  # the core's own message, already in Chinese and English
         text = Markup.escape(str(exc))
     else:
-        if action == "snooze":
+        if action == Action.snooze:
             text = say("snoozed", who.lang, until=when(v.occ.snoozed_until, v.tz, who.lang), title=v.duty.title)
         else:
             text = say("done_ok" if outcome.changed else "done_repeat", who.lang, title=v.duty.title)
@@ -154,7 +155,7 @@ async def done(update: Update, context: Context, who: Me) -> None:
     if occ is None or len(args) > 2:
         await reply(update, context, say("usage_done", who.lang))
         return
-    await _answer(update, context, who, occ, "done", evidence_url=args[1] if len(args) == 2 else None)
+    await _answer(update, context, who, occ, Action.done, evidence_url=args[1] if len(args) == 2 else None)
 
 
 @bound
@@ -165,7 +166,7 @@ async def snooze(update: Update, context: Context, who: Me) -> None:
     if occ is None or len(args) < 2:
         await reply(update, context, say("usage_snooze", who.lang))
         return
-    await _answer(update, context, who, occ, "snooze", snooze=" ".join(args[1:]))
+    await _answer(update, context, who, occ, Action.snooze, snooze=" ".join(args[1:]))
 
 
 @bound

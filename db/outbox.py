@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from db.bulk import insert_rows
 from db.models import Delivery
+from db.vocabulary import DeliveryStatus
 
 CHUNK = 2000
 TABLE = Delivery.__table__
@@ -46,7 +47,7 @@ def set_status(session: Session, ids: Iterable[int], status: str, *, holder: str
 def _status_update(columns: tuple[str, ...], held: bool, one: bool = False) -> Update:
     which = TABLE.c.id == bindparam("b_id") if one else TABLE.c.id.in_(bindparam("ids", expanding=True))
     if held:
-        which = and_(which, TABLE.c.status == "claimed", TABLE.c.claimed_by == bindparam("b_holder"))
+        which = and_(which, TABLE.c.status == DeliveryStatus.claimed, TABLE.c.claimed_by == bindparam("b_holder"))
     return update(TABLE).where(which).values(status=bindparam("v_status"),
                                              **{c: bindparam(f"v_{c}") for c in columns})
 
@@ -64,7 +65,7 @@ def claim(session: Session, now: datetime, worker: str, lease: timedelta, limit:
     pick = (select(Delivery.id).where(due, Delivery.contact_id.in_(first.scalar_subquery()))
             .with_for_update(skip_locked=True))
     stmt = (update(Delivery).where(Delivery.id.in_(pick.scalar_subquery()))
-            .values(status="claimed", claimed_by=worker, lease_until=now + lease)
+            .values(status=DeliveryStatus.claimed, claimed_by=worker, lease_until=now + lease)
             .returning(Delivery.id))
     ids = [row[0] for row in session.execute(stmt)]
     session.commit()
@@ -76,7 +77,7 @@ def renew(session: Session, ids: list[int], worker: str, until: datetime) -> set
     over after its lease ran out, and must not be sent by it)."""
     kept: set[int] = set()
     for i in range(0, len(ids), CHUNK):
-        stmt = (update(Delivery).where(Delivery.id.in_(ids[i:i + CHUNK]), Delivery.status == "claimed",
+        stmt = (update(Delivery).where(Delivery.id.in_(ids[i:i + CHUNK]), Delivery.status == DeliveryStatus.claimed,
                                        Delivery.claimed_by == worker)
                 .values(lease_until=until).returning(Delivery.id))
         kept.update(row[0] for row in session.execute(stmt))
@@ -89,12 +90,12 @@ def reopen(session: Session, ids: list[int], send_at: datetime) -> None:
     their failure turned out to be the channel's, not their recipients'."""
     if not ids:
         return
-    session.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.status == "failed")
-                    .values(status="pending", send_at=send_at, lease_until=None))
-    session.execute(update(Delivery).where(Delivery.fallback_of.in_(ids), Delivery.status == "pending")
-                    .values(status="cancelled", last_error="the channel, not the recipient, had failed"))
+    session.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.failed)
+                    .values(status=DeliveryStatus.pending, send_at=send_at, lease_until=None))
+    session.execute(update(Delivery).where(Delivery.fallback_of.in_(ids), Delivery.status == DeliveryStatus.pending)
+                    .values(status=DeliveryStatus.cancelled, last_error="the channel, not the recipient, had failed"))
 
 
 def _due(now: datetime):
-    return or_(and_(Delivery.status == "pending", Delivery.send_at <= now),
-               and_(Delivery.status == "claimed", Delivery.lease_until < now))
+    return or_(and_(Delivery.status == DeliveryStatus.pending, Delivery.send_at <= now),
+               and_(Delivery.status == DeliveryStatus.claimed, Delivery.lease_until < now))

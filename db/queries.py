@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from db.models import Contact, Department, Duty, Occurrence, Plan
+from db.vocabulary import OccurrenceStatus
 
 
 class NotFound(LookupError):
@@ -69,7 +70,7 @@ def today_in(tz: str, now: datetime) -> date:
 
 
 def list_occurrences(session: Session, now: datetime, *, department: Department | None = None,
-                     overdue: bool = False, status: str | None = "open", limit: int | None = None,
+                     overdue: bool = False, status: str | None = OccurrenceStatus.open, limit: int | None = None,
                      ) -> list[OccurrenceRow]:
     """Occurrences soonest first; `overdue` keeps open ones past their due date in the plan's zone."""
     query = (select(Occurrence, Duty, Plan, Department)
@@ -79,7 +80,7 @@ def list_occurrences(session: Session, now: datetime, *, department: Department 
     if department is not None:
         query = query.where(Occurrence.department_id == department.id)
     if status or overdue:
-        query = query.where(Occurrence.status == (status or "open"))
+        query = query.where(Occurrence.status == (status or OccurrenceStatus.open))
     rows = [OccurrenceRow(*r) for r in session.exec(query).all()]
     if overdue:
         rows = [r for r in rows if r.occurrence.due < today_in(r.plan.timezone, now)]

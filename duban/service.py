@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from db.engine import session_scope
 from db.models import Delivery, Plan
 from db.queries import today_in
+from db.vocabulary import DeliveryStatus
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.outbox import heartbeat
 from scheduler.outbox.dispatcher import Dispatcher, DispatchReport
@@ -68,7 +69,7 @@ async def tick(engine: Engine, planning: Planning, dispatcher: Dispatcher,
 
 def next_send_at(engine: Engine) -> datetime | None:
     with Session(engine) as session:
-        return session.exec(select(func.min(Delivery.send_at)).where(Delivery.status == "pending")).one()
+        return session.exec(select(func.min(Delivery.send_at)).where(Delivery.status == DeliveryStatus.pending)).one()
 
 
 class Service:

@@ -22,13 +22,14 @@ from sqlalchemy import func, true
 from sqlmodel import Session, select
 
 from db.models import Contact, Department, Duty, Occurrence, Plan
+from db.vocabulary import OccurrenceKind, OccurrenceStatus
 from scheduler.access.feed_tokens import Scope
 from scheduler.calendar.schedules import DUE_ON_RE, Schedule
 from scheduler.outbox.policy import Policy
 
 REFRESH = timedelta(hours=1)
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
-CLOSED = {"done": "✅", "waived": "➖"}
+CLOSED = {OccurrenceStatus.done: "✅", OccurrenceStatus.waived: "➖"}
 _BYDAY = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 _MONTHS = {"month": 1, "quarter": 3, "half-year": 6, "year": 12}
 
@@ -71,7 +72,7 @@ def _in_scope(scope: Scope):
 
 def _occurrences(scope: Scope):
     return (select(Occurrence).join(Duty, Occurrence.duty_id == Duty.id)
-            .where(Occurrence.status != "cancelled", Duty.active == True, _in_scope(scope)))
+            .where(Occurrence.status != OccurrenceStatus.cancelled, Duty.active == True, _in_scope(scope)))
 
 
 def fingerprint(session: Session, scope: Scope) -> tuple:
@@ -176,7 +177,7 @@ def _description(row: Row, public_url: str, *, instance: bool) -> str:
 
 
 def _summary(row: Row, data: FeedData) -> str:
-    title = row.duty.title + ("（启动）" if row.occ.kind == "start" else "")
+    title = row.duty.title + ("（启动）" if row.occ.kind == OccurrenceKind.start else "")
     return f"[{row.dept.name}] {title}" if data.show_department else title
 
 
@@ -219,9 +220,9 @@ def _event(row: Row, uid: str, summary: str, public_url: str, rows: list[Row], *
 
 def _uid(row: Row) -> str:
     occ, at = row.occ, f"@{row.plan.key}+{row.dept.key}"
-    if occ.kind == "recurring":
+    if occ.kind == OccurrenceKind.recurring:
         return f"{row.duty.key}{at}"
-    if occ.kind == "event":
+    if occ.kind == OccurrenceKind.event:
         return f"{row.duty.key}.event-{occ.event_id}{at}"
     return f"{row.duty.key}.{occ.kind}-{occ.period}{at}"
 
@@ -260,7 +261,7 @@ def render(data: FeedData, *, public_url: str) -> bytes:
     series: dict[tuple[int, int], list[Row]] = defaultdict(list)
     events: list[Event] = []
     for row in data.rows:
-        if row.occ.kind == "recurring":
+        if row.occ.kind == OccurrenceKind.recurring:
             series[(row.duty.id, row.dept.id)].append(row)
         else:
             summary = _closed(_summary(row, data), row.occ, row.plan.timezone)

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from db.models import Answer, Contact
 from db.queries import NotFound, OccurrenceRow, occurrence_row
+from db.vocabulary import Action
 from scheduler.access.links import AnswerLink, LinkError, Signer
 from scheduler.answers.record import Actor, Refused, answer
 from scheduler.answers.snooze import CHOICES, BadDuration, snooze_until
@@ -28,7 +29,7 @@ from web.pages import error_page, render
 
 router = APIRouter(include_in_schema=False)
 
-ACTION_NAMES = {"done": "已完成 Done", "snooze": "推迟提醒 Snooze", "help": "需要协助 Ask for help"}
+ACTION_NAMES = {Action.done: "已完成 Done", Action.snooze: "推迟提醒 Snooze", Action.help: "需要协助 Ask for help"}
 SNOOZE_NAMES = {"1d": "明天 Tomorrow", "3d": "3个工作日后 In 3 working days", "next-week": "下周 Next week"}
 USED = ("链接已使用", ("这个链接已经用过了；如需再次操作，请打开最新的提醒。"
         " / This link has already been used: open the latest reminder to answer again."))
@@ -75,7 +76,7 @@ def _form(request: Request, link: AnswerLink, row: OccurrenceRow, contact: Conta
           status_code: int = 200, problem: str | None = None) -> HTMLResponse:
     return render(request, "answer.html", status_code=status_code, link=link, row=row, contact=contact,
                   action_name=ACTION_NAMES[link.action], snooze_names=SNOOZE_NAMES, problem=problem,
-                  options=_local(row, _snooze_options(row, now, request)) if link.action == "snooze" else {})
+                  options=_local(row, _snooze_options(row, now, request)) if link.action == Action.snooze else {})
 
 
 def _local(row: OccurrenceRow, options: dict[str, datetime]) -> dict[str, str]:
@@ -108,7 +109,7 @@ def record_answer(token: str, request: Request, session: SessionDep, now: NowDep
         return error_page(request, stop.status, stop.title, stop.message)
     try:
         until = None
-        if link.action == "snooze":
+        if link.action == Action.snooze:
             if snooze not in CHOICES:
                 raise BadDuration(snooze)
             until = _snooze_options(row, now, request)[snooze]
@@ -128,7 +129,7 @@ def record_answer(token: str, request: Request, session: SessionDep, now: NowDep
     except IntegrityError:  # the same link pressed twice at once: the other press recorded it
         session.rollback()
         return error_page(request, 410, *USED)
-    until = _local(row, {"at": outcome.occurrence.snoozed_until})["at"] if link.action == "snooze" else None
+    until = _local(row, {"at": outcome.occurrence.snoozed_until})["at"] if link.action == Action.snooze else None
     return render(request, "answered.html", row=row, link=link, action_name=ACTION_NAMES[link.action],
                   outcome=outcome, snoozed_until=until)
 

@@ -22,6 +22,7 @@ from db.queries import (
     occurrence_row,
     today_in,
 )
+from db.vocabulary import Action, OccurrenceStatus
 from scheduler.answers.events import record_event
 from scheduler.answers.record import ACTIONS, Actor, Refused, answer
 from scheduler.answers.snooze import MAX_SNOOZE, BadDuration, snooze_until
@@ -50,7 +51,7 @@ def _moment(value: datetime) -> datetime:
 Text = Annotated[str, Field(max_length=2000), AfterValidator(_printable)]
 Ref = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
 Moment = Annotated[datetime, AfterValidator(_moment)]
-Status = Literal["open", "done", "waived", "cancelled"]
+Status = Literal[tuple(OccurrenceStatus)]  # type: ignore[valid-type]
 
 
 class DepartmentOut(BaseModel):
@@ -130,7 +131,7 @@ def _out(row: OccurrenceRow, now: datetime) -> dict:
                                       "done_at", "done_by", "evidence_url", "note", "snoozed_until"}),
             "plan": row.plan.key, "duty_key": row.duty.key, "duty": row.duty.title,
             "department": row.department.name,
-            "overdue": occ.status == "open" and occ.due < today_in(row.plan.timezone, now)}
+            "overdue": occ.status == OccurrenceStatus.open and occ.due < today_in(row.plan.timezone, now)}
 
 
 def _detail(session: Session, occurrence_id: int, now: datetime) -> OccurrenceDetail:
@@ -187,7 +188,7 @@ def answer_occurrence(occurrence_id: Id, body: AnswerIn, request: Request, user:
     try:
         row = occurrence_row(session, occurrence_id)
         until = None
-        if body.action == "snooze":
+        if body.action == Action.snooze:
             until = snooze_until(row.plan, row.duty, body.snooze, now,
                                  request.app.state.calendars(row.plan.workdays))
         outcome = answer(session, occurrence_id, body.action,

@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from db.models import Duty, Plan, User
 from db.queries import NotFound
+from db.vocabulary import Action
 from scheduler.answers.events import record_event
 from scheduler.answers.record import Actor, Refused, answer
 from scheduler.bounds import as_id
@@ -28,7 +29,7 @@ from web.pages import error_page
 
 router = APIRouter(include_in_schema=False)
 
-ACTIONS = {"done": "已完成 Done", "waive": "免办 Waive", "reopen": "重新打开 Reopen"}
+ACTIONS = {Action.done: "已完成 Done", Action.waive: "免办 Waive", Action.reopen: "重新打开 Reopen"}
 NOT_FOUND = ("事项不存在 Not found", ("没有这个事项，可能计划已修改。 / There is no such occurrence: "
              "the plan may have changed. 返回看板 Back to the board: /board"))
 

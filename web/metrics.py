@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from db.models import Answer, Attempt, Delivery
+from db.vocabulary import DeliveryStatus
 from scheduler.outbox import breaker
 from web.ops_access import REFUSED, is_operator
 
@@ -67,7 +68,7 @@ class DatabaseCollector(Collector):
     @staticmethod
     def _queue(session: Session, now: datetime) -> GaugeMetricFamily:
         due = session.exec(select(func.count()).select_from(Delivery)
-                           .where(Delivery.status == "pending", Delivery.send_at <= now)).one()
+                           .where(Delivery.status == DeliveryStatus.pending, Delivery.send_at <= now)).one()
         return GaugeMetricFamily("duban_queue_depth", "Pending deliveries whose send time has come", value=due)
 
     @staticmethod

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from db.models import Department, Duty, Event, Occurrence, Plan
 from db.queries import NotFound, find_department
+from db.vocabulary import OccurrenceKind
 from scheduler.bounds import check_moment
 from scheduler.calendar.occurrences import event_deadline
 from scheduler.calendar.schedules import Schedule
@@ -59,7 +60,7 @@ def record_event(session: Session, duty_ref: str, *, department: str | None, hap
                   recorded_by=recorded_by)
     session.add(event)
     session.flush()
-    occ = Occurrence(duty_id=duty.id, department_id=dept.id, kind="event", period=f"event-{event.id}",
+    occ = Occurrence(duty_id=duty.id, department_id=dept.id, kind=OccurrenceKind.event, period=f"event-{event.id}",
                      due=deadline.astimezone(tz).date(), due_at=deadline,
                      event_id=event.id, note=note)
     session.add(occ)

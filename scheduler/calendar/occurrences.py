@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from db.vocabulary import OccurrenceKind
 from scheduler.calendar.schedules import DUE_ON_RE, WITHIN_RE, Schedule
 from scheduler.calendar.workdays import WorkdayCalendar
 
@@ -27,7 +28,7 @@ class OccurrenceSpec:
     """One deadline the schedule asks for (before it is given to a department)."""
 
     due: date
-    kind: str
+    kind: OccurrenceKind
     period: str
     quota: int | None = None
 
@@ -117,16 +118,16 @@ def recurring(s: Schedule, *, calendar: WorkdayCalendar, end: date, origin: date
             continue
         due = due_in(p, s, calendar)
         if due is not None:
-            yield OccurrenceSpec(due, "recurring", p.label, s.quota)
+            yield OccurrenceSpec(due, OccurrenceKind.recurring, p.label, s.quota)
 
 
 def one_offs(s: Schedule) -> Iterator[OccurrenceSpec]:
     if s.start_by:
-        yield OccurrenceSpec(s.start_by, "start", s.start_by.isoformat())
+        yield OccurrenceSpec(s.start_by, OccurrenceKind.start, s.start_by.isoformat())
     if s.due:
-        yield OccurrenceSpec(s.due, "due", s.due.isoformat(), None if s.every else s.quota)
+        yield OccurrenceSpec(s.due, OccurrenceKind.due, s.due.isoformat(), None if s.every else s.quota)
     for d in s.dates:
-        yield OccurrenceSpec(d, "due", d.isoformat(), s.quota)
+        yield OccurrenceSpec(d, OccurrenceKind.due, d.isoformat(), s.quota)
 
 
 def expand(schedule: Schedule, *, calendar: WorkdayCalendar, start: date, end: date,

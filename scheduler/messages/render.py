@@ -23,14 +23,16 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
+from db.vocabulary import PLANNED, Purpose
+
 log = logging.getLogger(__name__)
 
-PURPOSES = ("upcoming", "due", "overdue", "escalation", "digest", "help", "notice", "weekly")
+PURPOSES = tuple(Purpose)
 KINDS = ("email", "telegram")
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "templates" / "reminders"
 TELEGRAM_LIMIT = 4096
 SUBJECT_LIMIT = 120
-_NEED_ITEMS = ("upcoming", "due", "overdue", "escalation", "help")
+_NEED_ITEMS = (*PLANNED, Purpose.help)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from db.bulk import insert_rows
 from db.models import Contact, Department, Duty, Occurrence, Plan, utcnow
+from db.vocabulary import OccurrenceKind, OccurrenceStatus
 from scheduler.calendar.occurrences import OccurrenceSpec, expand
 from scheduler.calendar.schedules import Schedule
 from scheduler.calendar.workdays import WorkdayCalendar
@@ -135,7 +136,7 @@ def sync_occurrences(session: Session, plan: Plan, duties: list[Duty], depts: di
     duty_ids = [d.id for d in duties] + [d.id for d in session.exec(
         select(Duty).where(Duty.plan_id == plan.id, Duty.active == False)).all()]
     existing = {(o.duty_id, o.department_id, o.kind, o.period): o for o in session.exec(
-        select(Occurrence).where(Occurrence.duty_id.in_(duty_ids), Occurrence.kind != "event")).all()}
+        select(Occurrence).where(Occurrence.duty_id.in_(duty_ids), Occurrence.kind != OccurrenceKind.event)).all()}
     added: list[dict] = []
     for duty in duties:
         specs = wanted_occurrences(duty, plan, calendar, window) if duty.active else []
@@ -146,14 +147,14 @@ def sync_occurrences(session: Session, plan: Plan, duties: list[Duty], depts: di
                 if row is None:
                     added.append({"duty_id": duty.id, "department_id": dept_id, "kind": spec.kind,
                                   "period": spec.period, "due": spec.due, "quota": spec.quota})
-                elif row.status in ("open", "cancelled") and (row.due, row.quota, row.status) != (
-                        spec.due, spec.quota, "open"):
-                    row.due, row.quota, row.status, row.updated_at = spec.due, spec.quota, "open", utcnow()
+                elif row.status in (OccurrenceStatus.open, OccurrenceStatus.cancelled) and (
+                        row.due, row.quota, row.status) != (spec.due, spec.quota, OccurrenceStatus.open):
+                    row.due, row.quota, row.status, row.updated_at = spec.due, spec.quota, OccurrenceStatus.open, utcnow()
                     session.add(row)
                     report.changes["occurrences_updated"] += 1
     for row in existing.values():
-        if row.status == "open" and window[0] <= row.due <= window[1]:
-            row.status, row.updated_at = "cancelled", utcnow()
+        if row.status == OccurrenceStatus.open and window[0] <= row.due <= window[1]:
+            row.status, row.updated_at = OccurrenceStatus.cancelled, utcnow()
             row.note = "no longer in the plan"
             session.add(row)
             report.changes["occurrences_cancelled"] += 1

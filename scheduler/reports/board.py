@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from db.models import Answer, Attempt, Delivery, Department, Duty, Occurrence, Plan
 from db.queries import OccurrenceRow, occurrence_row, today_in
+from db.vocabulary import OccurrenceStatus
 from scheduler.reports.monthly import OUTCOMES, outcome_of
 
 UPCOMING_DAYS = 14
@@ -74,14 +75,14 @@ def department_scores(session: Session, now: datetime, year: int) -> tuple[list[
         .join(Duty, Occurrence.duty_id == Duty.id).join(Plan, Duty.plan_id == Plan.id)
         .join(Department, Occurrence.department_id == Department.id)
         .where(Occurrence.due >= date(year, 1, 1), Occurrence.due <= date(year, 12, 31),
-               Occurrence.status != "cancelled")).all()
+               Occurrence.status != OccurrenceStatus.cancelled)).all()
     scores: dict[int, DepartmentScore] = {}
     per_day: Counter = Counter()
     todays: dict[str, date] = {}
     for row in rows:
         per_day[row.due] += 1
         today = todays.get(row.timezone) or todays.setdefault(row.timezone, today_in(row.timezone, now))
-        if row.due > today and row.status == "open":
+        if row.due > today and row.status == OccurrenceStatus.open:
             continue  # not due yet: neither done nor late
         score = scores.setdefault(row.id, DepartmentScore(row.id, row.name))
         score.counts[outcome_of(row, row, today)] += 1
@@ -94,7 +95,7 @@ def _open_until(session: Session, now: datetime, last: date) -> tuple[list[Item]
         select(Occurrence.id, Occurrence.due, Duty.key, Duty.title, Department.name, Plan.timezone)
         .join(Duty, Occurrence.duty_id == Duty.id).join(Plan, Duty.plan_id == Plan.id)
         .join(Department, Occurrence.department_id == Department.id)
-        .where(Occurrence.status == "open", Occurrence.due <= last)
+        .where(Occurrence.status == OccurrenceStatus.open, Occurrence.due <= last)
         .order_by(col(Occurrence.due), col(Occurrence.id))).all()
     overdue, upcoming, todays = [], [], {}
     for occ_id, due, key, title, department, tz in rows:

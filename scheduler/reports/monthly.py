@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from db.models import Department, Duty, Occurrence, Plan
 from db.queries import today_in
+from db.vocabulary import OccurrenceStatus
 from scheduler.bounds import check_year
 
 OUTCOMES = ("on_time", "late", "waived", "open", "overdue")
@@ -93,9 +94,9 @@ class MonthReport:
 
 def outcome_of(occ: Occurrence, plan: Plan, today: date) -> str:
     """How an occurrence stands: done on time or late (by the plan's local date), waived, open, overdue."""
-    if occ.status == "waived":
+    if occ.status == OccurrenceStatus.waived:
         return "waived"
-    if occ.status == "done" and occ.done_at is not None:
+    if occ.status == OccurrenceStatus.done and occ.done_at is not None:
         done = occ.done_at if occ.done_at.tzinfo else occ.done_at.replace(tzinfo=UTC)
         if occ.due_at is not None:
             due_at = occ.due_at if occ.due_at.tzinfo else occ.due_at.replace(tzinfo=UTC)
@@ -119,7 +120,7 @@ def month_report(session: Session, month: Month, now: datetime) -> MonthReport:
     rows = session.exec(
         select(Occurrence, Duty, Plan, Department).join(Duty, Occurrence.duty_id == Duty.id)
         .join(Plan, Duty.plan_id == Plan.id).join(Department, Occurrence.department_id == Department.id)
-        .where(Occurrence.due >= month.first, Occurrence.due <= month.last, Occurrence.status != "cancelled")
+        .where(Occurrence.due >= month.first, Occurrence.due <= month.last, Occurrence.status != OccurrenceStatus.cancelled)
         .order_by(Department.name, col(Occurrence.due), Duty.position, col(Occurrence.id))).all()
     lines = [_line(*row, now) for row in rows]
     tallies: dict[str, DepartmentRow] = defaultdict(lambda: DepartmentRow(""))

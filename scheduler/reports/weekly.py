@@ -14,11 +14,10 @@ from sqlmodel import Session, select
 
 from db.models import Department, Duty, Occurrence, Plan
 from db.queries import today_in
+from db.vocabulary import OccurrenceStatus, Purpose
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.messages.items import item_of
 from scheduler.messages.render import DepartmentTally, Item, Summary
-
-WEEKLY = "weekly"
 
 
 def week_start(day: date) -> date:
@@ -33,16 +32,17 @@ def weekly_summary(session: Session, plan: Plan, now: datetime,
     rows = session.exec(
         select(Occurrence, Duty, Department).join(Duty, Occurrence.duty_id == Duty.id)
         .join(Department, Occurrence.department_id == Department.id)
-        .where(Duty.plan_id == plan.id, Occurrence.status.in_(("open", "done", "waived")),
+        .where(Duty.plan_id == plan.id, Occurrence.status.in_(
+               (OccurrenceStatus.open, OccurrenceStatus.done, OccurrenceStatus.waived)),
                Occurrence.due <= end)).all()
     done, open_, overdue = Counter(), Counter(), Counter()
     items = []
     for occ, duty, dept in rows:
-        if occ.status != "open":
+        if occ.status != OccurrenceStatus.open:
             done[dept.name] += bool(occ.done_at and occ.done_at.date() >= start)
         elif occ.due < today:
             overdue[dept.name] += 1
-            items.append(item_of(occ, duty, plan, dept, today=today, calendar=calendar, purpose="overdue"))
+            items.append(item_of(occ, duty, plan, dept, today=today, calendar=calendar, purpose=Purpose.overdue))
         elif occ.due >= today:
             open_[dept.name] += 1
     names = sorted(set(done) | set(open_) | set(overdue), key=lambda n: (-overdue[n], n))
