@@ -4,13 +4,14 @@ soonest first, the answers to them, and the events that start deadlines."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 from sqlmodel import Session
 
 from db import queries
+from db.vocabulary import ANSWERS
 from duban.cli.common import JsonOpt, calendar, database, fail, now, out, print_json, print_table
 from scheduler.bounds import parse_id, parse_moment
 
@@ -40,12 +41,8 @@ def occurrences(department: Annotated[str | None, typer.Option(help="Department 
                   i["kind"], i["status"]] for i in items])
 
 
-class Action(str, Enum):
-    done = "done"
-    snooze = "snooze"
-    help = "help"
-    reopen = "reopen"
-    waive = "waive"
+# The answers a person may give, as the command's choices (the log's `refused` is none of them).
+Action = StrEnum("Action", {a.name: a.value for a in ANSWERS})
 
 
 def answer_command(occurrence: Annotated[int, typer.Argument(
