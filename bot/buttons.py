@@ -27,6 +27,7 @@ from bot.texts import say, status_word, when
 from db.queries import NotFound
 from db.vocabulary import Action, OccurrenceStatus
 from scheduler.answers.record import Refused
+from scheduler.i18n import told
 
 log = logging.getLogger(__name__)
 RULE = "\n\n──────────\n"  # separates the reminder from the answers recorded under it
@@ -95,7 +96,7 @@ async def press(update: Update, context: Context) -> None:
     except Refused:
         toast = say("toast_refused", who.lang)
     except ValueError as exc:
-        toast = str(exc)
+        toast = told(exc, who.lang)
     await query.answer(str(toast)[:200], show_alert=not isinstance(toast, _Quiet))
 
 
@@ -163,7 +164,7 @@ async def answer_prompt(update: Update, context: Context, who: Me, awaiting: act
                                   note=None if link else text[:1000])
     except ValueError as exc:  # not a web link: say why and keep waiting for one
         await run_db(context, actions.expect, chat.id, awaiting, d.clock())
-        await reply(update, context, str(Markup.escape(str(exc))))
+        await reply(update, context, str(Markup.escape(told(exc, who.lang))))
         return
     except Refused:
         await reply(update, context, say("refused", who.lang))

@@ -91,9 +91,14 @@ def whoami(session: Session, chat: int, user_language: str | None) -> Me:
     return Me(contacts, departments, language_of(lang), actions.coordinated_plans(session, chat))
 
 
-async def me(update: Update, context: Context) -> Me:
+def telegram_language(update: Update) -> str:
+    """The language of the person's Telegram app: what a chat not bound to a contact is told in."""
     user = update.effective_user
-    return await run_db(context, whoami, chat_of(update).id, user.language_code if user else None)
+    return language_of(user.language_code if user else None)
+
+
+async def me(update: Update, context: Context) -> Me:
+    return await run_db(context, whoami, chat_of(update).id, telegram_language(update))
 
 
 async def reply(update: Update, context: Context, text: str, *, markup: InlineKeyboardMarkup | None = None,

@@ -18,13 +18,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import actions, binding, buttons
 from bot.commands import set_chat_commands
-from bot.context import KEY, Context, Deps, Me, chat_of, deps, me, reply, run_db
+from bot.context import KEY, Context, Deps, Me, chat_of, deps, me, reply, run_db, telegram_language
 from bot.keyboards import reminder_markup
-from bot.texts import both, say, when
+from bot.texts import say, when
 from db.queries import NotFound, OccurrenceRow, today_in
 from db.vocabulary import Action, OccurrenceKind
 from scheduler.answers.record import Refused
 from scheduler.bounds import as_id
+from scheduler.i18n import told
 from scheduler.messages.render import period_label, short_date
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def bound(handler: Handler) -> Callable[[Update, Context], Awaitable[None]]:
     async def run(update: Update, context: Context) -> None:
         who = await me(update, context)
         if not who.bound:
-            await reply(update, context, both("unbound"))
+            await reply(update, context, say("unbound", who.lang))
             return
         await handler(update, context, who)
 
@@ -66,7 +67,7 @@ async def start(update: Update, context: Context) -> None:
     if not context.args:
         who = await me(update, context)
         if not who.bound:
-            await reply(update, context, both("unbound"))
+            await reply(update, context, say("unbound", who.lang))
             return
         c = who.contacts[0]
         await reply(update, context, say("welcome_back", who.lang, name=c.name,
@@ -77,7 +78,7 @@ async def start(update: Update, context: Context) -> None:
                                d.settings.telegram_start_failures)
     except binding.BindError as exc:
         log.warning("chat %s (%s): invite refused (%s)", chat.id, chat.user, exc.reason)
-        await reply(update, context, both(f"invite_{exc.reason}"))
+        await reply(update, context, say(f"invite_{exc.reason}", telegram_language(update)))
         return
     log.info("chat %s bound to contact %s (%s)", chat.id, contact.id, contact.name)
     who = await me(update, context)
@@ -137,8 +138,8 @@ async def _answer(update: Update, context: Context, who: Me, occ: int, action: s
         text = say("refused", who.lang)
     except actions.BadDuration as exc:
         text = say("bad_duration", who.lang, value=str(exc)) + "\n" + say("usage_snooze", who.lang)
-    except ValueError as exc:  # the core's own message, already in Chinese and English
-        text = Markup.escape(str(exc))
+    except ValueError as exc:  # the core's own message, in the contact's language
+        text = Markup.escape(told(exc, who.lang))
     else:
         if action == Action.snooze:
             text = say("snoozed", who.lang, until=when(v.occ.snoozed_until, v.tz, who.lang), title=v.duty.title)
@@ -200,10 +201,10 @@ async def lang(update: Update, context: Context, who: Me) -> None:
 @bound
 async def stop(update: Update, context: Context, who: Me) -> None:
     """/stop: unbind the chat; reminders go to email from now on (when there is one)."""
-    contacts = await run_db(context, binding.unbind, chat_of(update).id)
-    fallback = say("stopped_email", who.lang) if any(c.mailable for c in contacts) else ""
+    count, emailed = await run_db(context, binding.stop, chat_of(update).id)
+    fallback = say("stopped_email", who.lang) if emailed else ""
     await reply(update, context, say("stopped", who.lang, fallback=fallback))
-    log.info("chat %s unbound from %d contact(s) by /stop", chat_of(update).id, len(contacts))
+    log.info("chat %s unbound from %d contact(s) by /stop", chat_of(update).id, count)
 
 
 @bound
@@ -253,7 +254,7 @@ async def text_message(update: Update, context: Context) -> None:
     chat = chat_of(update)
     if not who.bound:
         if not chat.group:  # groups talk among themselves; only private chats get the explanation
-            await reply(update, context, both("unbound"))
+            await reply(update, context, say("unbound", who.lang))
         return
     awaiting = await run_db(context, actions.expected, chat.id, deps(context).clock())
     if awaiting is not None:
@@ -264,7 +265,7 @@ async def text_message(update: Update, context: Context) -> None:
 
 async def unknown_command(update: Update, context: Context) -> None:
     who = await me(update, context)
-    await reply(update, context, say("help", who.lang) if who.bound else both("unbound"))
+    await reply(update, context, say("help", who.lang) if who.bound else say("unbound", who.lang))
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -273,9 +274,9 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer(both("oops").striptags()[:200], show_alert=True)
+                await update.callback_query.answer(say("oops", telegram_language(update)).striptags()[:200], show_alert=True)
             else:
-                await reply(update, context, both("oops"))
+                await reply(update, context, say("oops", telegram_language(update)))
         except Exception:  # noqa: BLE001 - the apology itself failing must not loop
             log.warning("could not tell chat %s about the failure", update.effective_chat.id)
 

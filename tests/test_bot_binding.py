@@ -43,7 +43,7 @@ def test_start_with_an_invite_binds_the_chat_and_greets_the_contact(world, bot):
     code = invite(world, "赵六")
     reply = world.say(5005, f"/start {code}")
     assert "绑定成功：赵六（市教育局）" in reply.text
-    assert world.contact("赵六").telegram_chat_id == 5005
+    assert world.chat_of("赵六") == 5005
     with Session(world.engine) as s:
         used = s.exec(select(InviteCode)).one()
     assert used.used_by_chat == 5005 and used.used_at is not None
@@ -54,15 +54,17 @@ def test_a_used_invite_is_refused_and_the_first_binding_stays(world, bot):
     code = invite(world, "赵六")
     world.say(5005, f"/start {code}")
     reply = world.say(6006, f"/start {code}")
-    assert "邀请码已被使用过" in reply.text and "already been used" in reply.text
-    assert world.contact("赵六").telegram_chat_id == 5005
+    assert "邀请码已被使用过" in reply.text and "already" not in reply.text
+    assert "already been used" in world.say(6006, f"/start {code}", language="en").text
+    assert world.chat_of("赵六") == 5005
 
 
 def test_an_expired_invite_is_refused(world, bot):
     code = invite(world, "赵六", at=DUE_EVE - timedelta(hours=80), hours=72)
     reply = world.say(5005, f"/start {code}")
-    assert "邀请码已过期" in reply.text and "has expired" in reply.text
-    assert world.contact("赵六").telegram_chat_id is None
+    assert "邀请码已过期" in reply.text and "expired" not in reply.text
+    assert "has expired" in world.say(5005, f"/start {code}", language="en-GB").text
+    assert world.chat_of("赵六") is None
 
 
 def test_guessing_codes_is_paused_after_five_failures_for_an_hour(world, bot):
@@ -70,15 +72,18 @@ def test_guessing_codes_is_paused_after_five_failures_for_an_hour(world, bot):
     for n in range(5):
         assert "邀请码无效" in world.say(5005, f"/start guess{n}").text
     assert "次数过多" in world.say(5005, f"/start {code}").text  # even the right code waits
-    assert world.contact("赵六").telegram_chat_id is None
+    assert world.chat_of("赵六") is None
     world.clock.now += timedelta(minutes=61)
     assert "绑定成功" in world.say(5005, f"/start {code}").text
 
 
-def test_an_unbound_chat_gets_the_bilingual_explanation_and_nothing_else(world, bot):
+def test_an_unbound_chat_gets_the_explanation_in_its_language_and_nothing_else(world, bot):
     for text in ("/tasks", "/done 1", "/overdue", "你好", "/whatever"):
         reply = world.say(STRANGER, text)
-        assert "尚未绑定" in reply.text and "not linked to a contact yet" in reply.text, text
+        assert "尚未绑定" in reply.text and "not linked" not in reply.text, text
+        assert "/start" in reply.text and not reply.buttons()
+        reply = world.say(STRANGER, text, language="en")
+        assert "not linked to a contact yet" in reply.text and "尚未绑定" not in reply.text, text
         assert "/start" in reply.text and not reply.buttons()
     assert "饮用水" not in " ".join(m.text for m in world.tg.sent_to(STRANGER))
 
@@ -86,7 +91,7 @@ def test_an_unbound_chat_gets_the_bilingual_explanation_and_nothing_else(world, 
 def test_stop_unbinds_the_chat(world, bot):
     reply = world.say(ZHANG, "/stop")
     assert "已解除绑定" in reply.text and "邮箱" in reply.text
-    assert world.contact("张三").telegram_chat_id is None
+    assert world.chat_of("张三") is None
     assert "尚未绑定" in world.say(ZHANG, "/tasks").text
 
 

@@ -18,23 +18,28 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from db import addresses
 from db.models import Answer, Contact
 from db.queries import NotFound, OccurrenceRow, occurrence_row
 from db.vocabulary import Action
 from scheduler.access.links import AnswerLink, LinkError, Signer
 from scheduler.answers.record import Actor, Refused, answer
 from scheduler.answers.snooze import CHOICES, BadDuration, snooze_until
+from scheduler.channels import registry
+from scheduler.i18n import N_, told
 from web.deps import NowDep, SessionDep, SignerDep
-from web.pages import error_page, render
+from web.pages import error_page, render, request_language, said
 
 router = APIRouter(include_in_schema=False)
 
-ACTION_NAMES = {Action.done: "已完成 Done", Action.snooze: "推迟提醒 Snooze", Action.help: "需要协助 Ask for help"}
-SNOOZE_NAMES = {"1d": "明天 Tomorrow", "3d": "3个工作日后 In 3 working days", "next-week": "下周 Next week"}
-USED = ("链接已使用", ("这个链接已经用过了；如需再次操作，请打开最新的提醒。"
-        " / This link has already been used: open the latest reminder to answer again."))
-GONE = ("事项不存在", ("这个链接所指的事项已不存在（计划可能已修改）。请联系督办部门。"
-        " / The item this link points to no longer exists (the plan may have changed): ask the coordinator."))
+# msgids: the pages say them in the reader's language (web/pages.py)
+ACTION_NAMES = {Action.done: N_("Done"), Action.snooze: N_("Snooze"), Action.help: N_("Ask for help")}
+SNOOZE_NAMES = {"1d": N_("Tomorrow"), "3d": N_("In 3 working days"), "next-week": N_("Next week")}
+STATUS_NAMES = {"open": N_("open"), "done": N_("done"), "waived": N_("waived"), "cancelled": N_("cancelled")}
+USED = (N_("Link already used"), N_("This link has already been used: open the latest reminder to answer again."))
+GONE = (N_("No such duty"),
+        N_("The item this link points to no longer exists (the plan may have changed): ask the coordinator."))
+UNUSABLE = N_("Link cannot be used")
 
 
 def nonce_key(link: AnswerLink) -> str:
@@ -54,7 +59,7 @@ def _open(session: Session, token: str, sign: Signer) -> tuple[AnswerLink, Occur
     try:
         link = sign.verify_answer(token)
     except LinkError as exc:
-        raise _Stop(410 if exc.reason == "expired" else 400, "链接无法使用 Link cannot be used", str(exc)) from None
+        raise _Stop(410 if exc.reason == "expired" else 400, UNUSABLE, exc.text) from None
     if session.exec(select(Answer.id).where(Answer.link_nonce == nonce_key(link))).first() is not None:
         raise _Stop(410, *USED)
     contact = session.get(Contact, link.contact_id)
@@ -74,8 +79,11 @@ def _snooze_options(row: OccurrenceRow, now: datetime, request: Request) -> dict
 
 def _form(request: Request, link: AnswerLink, row: OccurrenceRow, contact: Contact, now: datetime,
           status_code: int = 200, problem: str | None = None) -> HTMLResponse:
-    return render(request, "answer.html", status_code=status_code, link=link, row=row, contact=contact,
-                  action_name=ACTION_NAMES[link.action], snooze_names=SNOOZE_NAMES, problem=problem,
+    lang = request_language(request, contact.language)
+    return render(request, "answer.html", status_code=status_code, reader=lang, link=link, row=row,
+                  contact=contact, action=ACTION_NAMES[link.action], snooze_names=SNOOZE_NAMES,
+                  status=STATUS_NAMES.get(row.occurrence.status, row.occurrence.status),
+                  problem=said(problem, lang) if problem else None,
                   options=_local(row, _snooze_options(row, now, request)) if link.action == Action.snooze else {})
 
 
@@ -120,18 +128,18 @@ def record_answer(token: str, request: Request, session: SessionDep, now: NowDep
         outcome.answer.link_nonce = nonce_key(link)
         session.commit()
     except Refused as exc:
-        return error_page(request, 403, "无权操作 Not allowed", str(exc))
+        return error_page(request, 403, N_("Not allowed"), exc.text, reader=contact.language)
     except BadDuration:
-        return _form(request, link, row, contact, now, 400, "请选择推迟时间 / Pick when to be reminded again.")
+        return _form(request, link, row, contact, now, 400, N_("Pick when to be reminded again."))
     except ValueError as exc:
         session.rollback()
-        return _form(request, link, row, contact, now, 400, str(exc))
+        return _form(request, link, row, contact, now, 400, told(exc, contact.language))
     except IntegrityError:  # the same link pressed twice at once: the other press recorded it
         session.rollback()
-        return error_page(request, 410, *USED)
+        return error_page(request, 410, *USED, reader=contact.language)
     until = _local(row, {"at": outcome.occurrence.snoozed_until})["at"] if link.action == Action.snooze else None
-    return render(request, "answered.html", row=row, link=link, action_name=ACTION_NAMES[link.action],
-                  outcome=outcome, snoozed_until=until)
+    return render(request, "answered.html", reader=contact.language, row=row, link=link,
+                  action=ACTION_NAMES[link.action], outcome=outcome, snoozed_until=until)
 
 
 def _origin(request: Request) -> str | None:
@@ -142,11 +150,11 @@ def _contact_for(session: Session, token: str, sign: Signer) -> Contact:
     try:
         contact_id = sign.verify_unsubscribe(token)
     except LinkError as exc:
-        raise _Stop(400, "链接无法使用 Link cannot be used", str(exc)) from None
+        raise _Stop(400, UNUSABLE, exc.text) from None
     contact = session.get(Contact, contact_id)
     if contact is None:
-        raise _Stop(404, "联系人不存在 No such contact", "这个退订链接所指的联系人已被删除，不会再收到邮件。"
-                    " / The contact this link was sent to has been removed and gets no more email.")
+        raise _Stop(404, N_("No such contact"),
+                    N_("The contact this link was sent to has been removed and gets no more email."))
     return contact
 
 
@@ -157,7 +165,9 @@ def show_unsubscribe(token: str, request: Request, session: SessionDep,
         contact = _contact_for(session, token, sign)
     except _Stop as stop:
         return error_page(request, stop.status, stop.title, stop.message)
-    return render(request, "unsubscribe.html", contact=contact, done=False)
+    shown = [a.address for s in registry.specs() if s.opt_out and s.address
+             and (a := addresses.address(session, contact.id, s.address)) is not None]
+    return render(request, "unsubscribe.html", reader=contact.language, contact=contact, done=False, address=shown[0] if shown else None)
 
 
 @router.post("/u/{token}", response_class=HTMLResponse)
@@ -170,13 +180,14 @@ def unsubscribe(token: str, request: Request, session: SessionDep, now: NowDep,
         return error_page(request, stop.status, stop.title, stop.message)
     address = unsubscribe_email(session, contact, now)
     session.commit()
-    return render(request, "unsubscribe.html", contact=contact, done=True, address=address)
+    return render(request, "unsubscribe.html", reader=contact.language, contact=contact, done=True,
+                  address=address)
 
 
 def unsubscribe_email(session: Session, contact: Contact, now: datetime) -> str | None:
-    """Stop email to `contact` (the dispatcher then uses Telegram or nothing); the address stays,
-    so `duban contacts resubscribe` can undo it and a plan reload does not."""
-    if contact.email_opt_out_at is None:
-        contact.email_opt_out_at = now
-        session.add(contact)
-    return contact.email
+    """Opt `contact` out of every channel that honours unsubscribe links (email; the dispatcher
+    then uses another channel or nothing); the address stays, so `duban contacts resubscribe` can
+    undo it and a plan reload does not. Returns the address opted out, if any."""
+    found = [addresses.opt_out(session, contact.id, s.address, now, "unsubscribed by link")
+             for s in registry.specs() if s.opt_out and s.address]
+    return next((row.address for row in found if row is not None), None)

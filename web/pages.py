@@ -1,7 +1,10 @@
-"""Server-rendered pages: one Jinja2 environment over templates/web, autoescaped, Chinese first.
+"""Server-rendered pages: Jinja2 over templates/web, autoescaped, in the reader's language.
 
 `render(request, name, **context)` is the one way a route returns HTML; `error_page` is the one
-way a route tells a person what went wrong (never a stack trace).
+way a route tells a person what went wrong (never a stack trace). Templates say their words with
+`_()` (Jinja2's i18n extension over the gettext catalogues of scheduler/i18n.py), one environment
+per language; the language is the request's (`?lang=`, then the `lang` cookie, then
+Accept-Language, Chinese by default) unless the route knows its reader's (an answer link's contact).
 """
 
 from __future__ import annotations
@@ -13,18 +16,54 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 from starlette.exceptions import HTTPException
 
+from scheduler.i18n import LANGUAGES, N_, Text, language_of, translator
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
-templates = Jinja2Templates(directory=str(TEMPLATES))
 
 
-def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+def _templates(language: str) -> Jinja2Templates:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(translator(language), newstyle=True)
+    return Jinja2Templates(env=env)
 
 
-def error_page(request: Request, status_code: int, title: str, message: str) -> HTMLResponse:
-    return render(request, "error.html", status_code=status_code, title=title, message=message)
+_BY_LANGUAGE = {language: _templates(language) for language in LANGUAGES}
+
+
+def request_language(request: Request, reader: str | None = None) -> str:
+    """`?lang=`, the `lang` cookie, the reader's own language, then the browser's; zh by default."""
+    chosen = request.query_params.get("lang") or request.cookies.get("lang") or reader
+    if chosen:
+        return language_of(chosen)
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith(("zh", "en")):
+            return language_of(tag)
+    return LANGUAGES[0]
+
+
+def render(request: Request, name: str, status_code: int = 200, reader: str | None = None,
+           **context) -> HTMLResponse:
+    """The page `name` in the request's language (`reader`: the person's own, when the route knows it)."""
+    lang = request_language(request, reader)
+    return _BY_LANGUAGE[lang].TemplateResponse(request, name, {"lang": lang, **context},
+                                               status_code=status_code)
+
+
+def error_page(request: Request, status_code: int, title: str | Text, message: str | Text,
+               reader: str | None = None) -> HTMLResponse:
+    """A page saying what went wrong: `title` and `message` are msgids or `Text`s, said in the reader's language."""
+    lang = request_language(request, reader)
+    return render(request, "error.html", status_code=status_code, reader=lang,
+                  title=said(title, lang), message=said(message, lang))
+
+
+def said(text: str | Text, language: str) -> str:
+    """`text` in `language`: a Text or a msgid is translated; any other string is shown as it is."""
+    return text.say(language) if isinstance(text, Text) else translator(language).gettext(str(text))
 
 
 def _wants_html(request: Request) -> bool:
@@ -43,5 +82,5 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
         if _wants_html(request):
-            return error_page(request, 422, "请求有误 / Bad request", "; ".join(e["msg"] for e in exc.errors()))
+            return error_page(request, 422, N_("Bad request"), "; ".join(e["msg"] for e in exc.errors()))
         return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)  # ctx holds exceptions

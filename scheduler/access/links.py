@@ -18,7 +18,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,7 +26,8 @@ from itsdangerous import BadData, SignatureExpired, TimestampSigner
 from itsdangerous import Signer as PlainSigner
 
 from db.vocabulary import Action
-from scheduler.settings import ROOT
+from scheduler.i18n import N_, Text
+from scheduler.settings import ROOT, Settings
 
 ACTIONS = (Action.done, Action.snooze, Action.help)  # the answers a link (and a reminder's button) gives
 _CODES = {Action.done: "d", Action.snooze: "s", Action.help: "h"}  # one letter each keeps the URL short
@@ -37,20 +38,18 @@ _SHAPE = re.compile(r"\.?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.[A-Za-z0-9_-]{27}")
 
 Reason = Literal["expired", "tampered", "malformed"]
 _MESSAGES: dict[str, str] = {
-    "expired": "链接已过期，请打开最新的提醒邮件或消息再操作。"
-               " / This link has expired: open the latest reminder and use its link.",
-    "tampered": "链接无效：签名不符，可能被改动过或已作废。"
-                " / This link is not valid: its signature does not match (edited or revoked).",
-    "malformed": "链接不完整或格式错误，请完整复制邮件中的链接。"
-                 " / This link is incomplete or malformed: copy the whole link from the email.",
+    "expired": N_("This link has expired: open the latest reminder and use its link."),
+    "tampered": N_("This link is not valid: its signature does not match (edited or revoked)."),
+    "malformed": N_("This link is incomplete or malformed: copy the whole link from the email."),
 }
 
 
 class LinkError(Exception):
-    """A link that cannot be honoured: `reason` says why, str() tells a person (zh, then en)."""
+    """A link that cannot be honoured: `reason` says why, `text` tells a person (in their language)."""
 
     def __init__(self, reason: Reason):
-        super().__init__(_MESSAGES[reason])
+        self.text = Text(_MESSAGES[reason])
+        super().__init__(str(self.text))
         self.reason = reason
 
 
@@ -76,14 +75,11 @@ class _ClockedSigner(TimestampSigner):
         return int(self._now().timestamp())
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Signer:
-    """Makes and checks the links that go into reminders."""
+    """Makes and checks the links that go into reminders; `now` is the clock answer links are
+    stamped and checked by (the caller's: the core reads no clock)."""
 
-    def __init__(self, secret: str, public_url: str, *, now: Callable[[], datetime] = _utcnow):
+    def __init__(self, secret: str, public_url: str, *, now: Callable[[], datetime]):
         self.public_url = public_url.rstrip("/")
         self._answers = _ClockedSigner(secret, salt="answer", now=now)
         self._unsubscribes = PlainSigner(secret, salt="unsubscribe")
@@ -190,3 +186,14 @@ def _wait_for_secret(path: Path) -> str:
         time.sleep(0.02)
     raise RuntimeError(f"密钥文件 {path} 是空的，请删除后重试。 / The secret file {path} is empty: "
                        "delete it and start again.")
+
+
+def signing_secret(settings: Settings) -> str:
+    """The one secret that signs links and board sessions: DUBAN_SECRET_KEY, else the secret file."""
+    return (settings.secret_key.get_secret_value() if settings.secret_key
+            else load_or_create_secret(settings.secret_file))
+
+
+def signer_for(settings: Settings, now: Callable[[], datetime]) -> Signer:
+    """The link signer of these settings; `now` is the clock links are signed and checked by."""
+    return Signer(signing_secret(settings), settings.public_url, now=now)

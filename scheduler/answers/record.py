@@ -18,13 +18,14 @@ from db.models import Answer, Contact, Delivery, Duty, Occurrence, Plan
 from db.queries import NotFound
 from db.vocabulary import ANSWERS, PLANNED, Action, DeliveryStatus, OccurrenceStatus
 from scheduler.answers.snooze import check_snooze
+from scheduler.i18n import N_, Problem, Told
 from scheduler.outbox.rows import help_request, to_rows
 
 log = logging.getLogger(__name__)
 ACTIONS = ANSWERS
 
 
-class Refused(PermissionError):
+class Refused(Told, PermissionError):
     """The actor may not answer for this occurrence; the attempt is logged."""
 
 
@@ -51,7 +52,7 @@ def check_evidence(url: str | None) -> str | None:
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
-        raise ValueError(f"链接无效 not a web link: {url[:80]!r} (expected http:// or https://)")
+        raise Problem(N_("Not a web link: {url} (expected http:// or https://)"), url=repr(url[:80]))
     return url
 
 
@@ -91,10 +92,10 @@ def _apply(session: Session, occ: Occurrence, action: str, actor: Actor, now: da
                           last_error=f"answered: {action}")
     elif action == Action.snooze:
         if snooze_until is None:
-            raise ValueError("推迟时间无效 snooze needs a time in the future")
+            raise Problem(N_("A snooze needs a time in the future."))
         check_snooze(snooze_until, now)
         if occ.status != OccurrenceStatus.open:
-            raise ValueError(f"事项已是 {occ.status} the occurrence is {occ.status}; nothing to snooze")
+            raise Problem(N_("The duty is already {status}: nothing to snooze."), status=occ.status)
         occ.snoozed_until = snooze_until
         outbox.set_status(session, _pending(session, occ, before=snooze_until), DeliveryStatus.cancelled,
                           last_error="snoozed")
@@ -136,8 +137,8 @@ def answer(session: Session, occurrence_id: int, action: str, *, actor: Actor, c
         session.add(entry)
         session.commit()  # the refusal is logged even though the caller gets an error
         log.warning("refused %s on occurrence %s by %s via %s", action, occ.id, actor.name, channel)
-        raise Refused(f"无权操作 {actor.name} may not answer for this occurrence (not a contact of its "
-                      "department or the coordinating office)")
+        raise Refused(N_("Not allowed: {name} may not answer for this duty (not a contact of its "
+                         "department or of the coordinating office)."), name=actor.name)
     entry.changed = action == Action.help or _apply(session, occ, action, actor, now, evidence_url, note, snooze_until)
     session.add(entry)
     session.flush()

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from db.models import Duty, Plan
 from db.queries import today_in
 from scheduler.calendar.workdays import WorkdayCalendar
+from scheduler.i18n import N_, Problem
 from scheduler.outbox.policy import Policy, at_local
 
 # The choices offered on buttons and pages: tomorrow, three working days, next week.
@@ -29,10 +30,10 @@ class BadDuration(ValueError):
 def check_snooze(until: datetime, now: datetime) -> datetime:
     """A snooze ends after `now` and at most MAX_SNOOZE later; ValueError (zh + en) otherwise."""
     if until <= now:
-        raise ValueError("推迟时间无效 snooze needs a time in the future")
+        raise Problem(N_("A snooze needs a time in the future."))
     if until > now + MAX_SNOOZE:
-        raise ValueError(f"推迟时间太远 a snooze may last at most {MAX_SNOOZE.days} days (until "
-                         f"{(now + MAX_SNOOZE):%Y-%m-%d}): answer `help` or waive the duty instead")
+        raise Problem(N_("A snooze may last at most {days} days (until {last}): ask for help or "
+                         "waive the duty instead."), days=MAX_SNOOZE.days, last=f"{now + MAX_SNOOZE:%Y-%m-%d}")
     return until
 
 

@@ -1,7 +1,8 @@
 """Rendering reminders: Jinja2 templates per purpose, channel and language, with coordinators' overrides.
 
 `templates/reminders/{zh,en}/{purpose}.j2` holds a purpose's wording (blocks `subject` and
-`lead`); it extends the channel's layout (`_subject.j2`, `_text.j2`, `_html.j2`, `_tg.j2`),
+`lead`); it extends the channel's layout (a `Layout`: `_subject.j2` and `_text.j2` + `_html.j2`
+for the "email" layout, `_tg.j2` for the "chat" layout, or a channel's own layout file),
 which lays out the items with the labels of `{lang}/_words.j2`. So each sentence is written once
 per language and each channel's markup once. A file with the same relative name in the override
 folder wins; when it fails to load or render, the error is logged and the built-in templates
@@ -24,13 +25,13 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from db.vocabulary import PLANNED, Purpose
+from scheduler.i18n import language_of
 
 log = logging.getLogger(__name__)
 
 PURPOSES = tuple(Purpose)
-KINDS = ("email", "telegram")
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "templates" / "reminders"
-TELEGRAM_LIMIT = 4096
+CHAT_LIMIT = 4096
 SUBJECT_LIMIT = 120
 _NEED_ITEMS = (*PLANNED, Purpose.help)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -106,12 +107,25 @@ class Context:
 @dataclass(frozen=True)
 class Rendered:
     subject: str
-    text: str  # plain text for email, Telegram HTML for telegram
+    text: str  # plain text for the email layout, the chat layout's HTML for chats
     html: str | None
 
 
-def language_of(value: str | None) -> str:
-    return "en" if (value or "").lower().startswith("en") else "zh"
+@dataclass(frozen=True)
+class Layout:
+    """How a channel lays a message out: the body's layout template (escaped as HTML when
+    `markup`), an optional HTML alternative, and the longest body it takes (the items that do
+    not fit become "and N more")."""
+
+    name: str
+    text: str
+    markup: bool = False
+    html: str | None = None
+    max_text: int | None = None
+
+
+LAYOUTS = {"email": Layout("email", "_text.j2", html="_html.j2"),
+           "chat": Layout("chat", "_tg.j2", markup=True, max_text=CHAT_LIMIT)}
 
 
 def long_date(day: date, lang: str) -> str:
@@ -210,10 +224,10 @@ class _Templates:
         loader = _Layered(folders)
         self.plain, self.markup = _environment(loader, False, trusted), _environment(loader, True, trusted)
 
-    def render(self, purpose: str, kind: str, ctx: Context) -> Rendered:
+    def render(self, purpose: str, layout: Layout, ctx: Context) -> Rendered:
         lang = language_of(ctx.language)
         name = f"{lang}/{purpose}.j2"
-        values = {"ctx": ctx, "lang": lang, "purpose": purpose, "kind": kind, "summary": ctx.summary,
+        values = {"ctx": ctx, "lang": lang, "purpose": purpose, "kind": layout.name, "summary": ctx.summary,
                   "item": ctx.items[0] if ctx.items else None,
                   "note": ctx.note or next((i.note for i in ctx.items if i.note), None)}
 
@@ -224,10 +238,12 @@ class _Templates:
             return re.sub(r"\n{3,}", "\n\n", text).strip()  # templates may leave extra blank lines
 
         subject = clip(_one_line(page(self.plain, "_subject.j2")), SUBJECT_LIMIT)
-        if kind == "telegram":
-            text = _fit(lambda shown: page(self.markup, "_tg.j2", shown), len(ctx.items))
-            return Rendered(subject, text, None)
-        return Rendered(subject, page(self.plain, "_text.j2"), page(self.markup, "_html.j2"))
+        body = self.markup if layout.markup else self.plain
+        if layout.max_text:
+            text = _fit(lambda shown: page(body, layout.text, shown), len(ctx.items), layout.max_text)
+        else:
+            text = page(body, layout.text)
+        return Rendered(subject, text, page(self.markup, layout.html) if layout.html else None)
 
 
 def _one_line(text: str) -> str:
@@ -235,7 +251,7 @@ def _one_line(text: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f-\x9f]", "", " ".join(text.split()))
 
 
-def _fit(render: Callable[[int], str], total: int, limit: int = TELEGRAM_LIMIT) -> str:
+def _fit(render: Callable[[int], str], total: int, limit: int = CHAT_LIMIT) -> str:
     """The rendering with the most items that stays under `limit` (the rest become "and N more")."""
     text = render(total)
     if len(text) < limit:
@@ -270,7 +286,8 @@ def _blame(exc: BaseException, folder: Path) -> str:
 
 
 class Renderer:
-    """Renders a message for a purpose, a channel kind and a context; overrides come first."""
+    """Renders a message for a purpose, a layout (a channel's, or a built-in one's name) and a
+    context; overrides come first."""
 
     def __init__(self, override_dir: Path | str | None = None):
         self.override_dir = Path(override_dir).resolve() if override_dir else None
@@ -280,11 +297,12 @@ class Renderer:
             log.warning("自定义模板目录不存在 / the templates folder %s does not exist: using the built-in "
                         "templates until it does", self.override_dir)
 
-    def render(self, purpose: str, kind: str, ctx: Context) -> Rendered:
+    def render(self, purpose: str, kind: str | Layout, ctx: Context) -> Rendered:
         if purpose not in PURPOSES:
             raise ValueError(f"未知的提醒类型 unknown purpose {purpose!r}: expected one of {', '.join(PURPOSES)}")
-        if kind not in KINDS:
-            raise ValueError(f"未知的渠道类型 unknown kind {kind!r}: expected email or telegram")
+        if isinstance(kind, str) and kind not in LAYOUTS:
+            raise ValueError(f"未知的渠道类型 unknown kind {kind!r}: expected one of {', '.join(LAYOUTS)}")
+        kind = LAYOUTS[kind] if isinstance(kind, str) else kind
         if purpose in _NEED_ITEMS and not ctx.items:
             raise ValueError(f"提醒类型 {purpose} 需要至少一个事项 / purpose {purpose} needs at least one item")
         if self._custom is not None:
