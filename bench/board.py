@@ -20,7 +20,7 @@ from bench.common import best, on_each_database
 from bench.planning import PHRASES, TODAY
 from db.engine import make_engine
 from db.migrate import upgrade
-from db.models import Occurrence
+from db.models import Occurrence, utcnow
 from scheduler.calendar.workdays import calendar_for
 from scheduler.plans.file import read_plan
 from scheduler.plans.store import store_plan
@@ -50,7 +50,7 @@ def fill(url: str, folder: Path) -> int:
     engine = make_engine(url)
     with Session(engine) as session:
         store_plan(session, read_plan(plan_file, TODAY), calendar=calendar_for("CN"), today=TODAY,
-                   horizon_days=365)
+                   horizon_days=365, now=utcnow())
         session.execute(update(Occurrence).where(Occurrence.due < NOW.date(), Occurrence.id % 2 == 0)
                         .values(status="done", done_at=NOW))
         session.commit()

@@ -29,7 +29,7 @@ from sqlmodel import Session
 from bench.common import fresh_pg, pg_url
 from db.engine import make_engine
 from db.migrate import upgrade
-from db.models import Contact, Delivery, Department
+from db.models import Contact, Delivery, Department, utcnow
 from scheduler.access.links import Signer
 from scheduler.calendar.workdays import calendar_for
 from scheduler.channels.base import Limits, Message, Receipt
@@ -74,7 +74,7 @@ def seed(url: str, folder: Path) -> None:
     cal = calendar_for("CN")
     with Session(engine) as s:
         store_plan(s, read_plan(folder / "plan.yaml", date(2016, 9, 1)), calendar=cal, today=date(2016, 9, 1),
-                   horizon_days=60)
+                   horizon_days=60, now=utcnow())
         dept_id = s.execute(select(Department.id)).scalar_one()
         s.execute(insert(Contact), [{"department_id": dept_id, "name": f"联络员{i}", "email": f"c{i}@example.org",
                                      "language": "zh", "role": "primary", "active": True} for i in range(N)])
@@ -86,7 +86,7 @@ def seed(url: str, folder: Path) -> None:
 def dispatcher_for(engine, worker: str) -> Dispatcher:
     cal = calendar_for("CN")
     return Dispatcher(lambda: Session(engine, expire_on_commit=False), {"console": NullChannel()},
-                      Renderer(), Signer("bench", "https://duban.example.org"),
+                      Renderer(), Signer("bench", "https://duban.example.org", now=lambda: SEND_AT),
                       lambda _: cal, worker=worker, policy=DispatchPolicy(batch=BATCH))
 
 

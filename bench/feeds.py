@@ -31,7 +31,7 @@ from sqlmodel import Session, select
 from bench.common import best, on_each_database
 from db import migrate
 from db.engine import make_engine
-from db.models import Duty, Occurrence
+from db.models import Duty, Occurrence, utcnow
 from scheduler import feeds
 from scheduler.access import feed_tokens
 from scheduler.answers.record import Actor, answer
@@ -78,7 +78,7 @@ def seed(url: str, folder: Path) -> None:
     engine = make_engine(url)
     with Session(engine) as s:
         store_plan(s, read_plan(path, date(2016, 1, 1)), calendar=calendar_for("CN"), today=date(2016, 1, 1),
-                   horizon_days=400)
+                   horizon_days=400, now=utcnow())
         s.commit()
         occs = s.exec(select(Occurrence.id).join(Duty).where(Duty.key.like("d%")).order_by(Occurrence.id)).all()
         for occ in occs[::10]:
@@ -151,7 +151,7 @@ def token_for(url: str, ref: str) -> str:
 
     engine = make_engine(url)
     with Session(engine) as s:
-        token = feed_tokens.ensure(s, feed_tokens.scope_of(s, ref), Signer(SECRET, PUBLIC), NOW)
+        token = feed_tokens.ensure(s, feed_tokens.scope_of(s, ref), Signer(SECRET, PUBLIC, now=lambda: NOW), NOW)
         s.commit()
     engine.dispose()
     return token

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from bench.common import fresh_pg, pg_url
 from db.engine import make_engine
 from db.migrate import upgrade
-from db.models import Delivery, Occurrence
+from db.models import Delivery, Occurrence, utcnow
 from scheduler.calendar.workdays import calendar_for
 from scheduler.outbox.planner import plan_deliveries
 from scheduler.plans.file import read_plan
@@ -54,7 +54,7 @@ def ours(url: str, plan_file: Path) -> float:
     cal = calendar_for("CN")
     began = time.perf_counter()
     with Session(engine) as session:
-        store_plan(session, data, calendar=cal, today=TODAY, horizon_days=365)
+        store_plan(session, data, calendar=cal, today=TODAY, horizon_days=365, now=utcnow())
         session.commit()
     with Session(engine) as session:
         plan_deliveries(session, NOW, calendars=lambda _: cal, horizon_days=365)
@@ -105,7 +105,7 @@ def seed(url: str, plan_file: Path) -> None:
     engine = make_engine(url)
     with Session(engine) as session:
         store_plan(session, read_plan(plan_file, TODAY), calendar=calendar_for("CN"), today=TODAY,
-                   horizon_days=0)
+                   horizon_days=0, now=utcnow())
         session.commit()
     engine.dispose()
 

@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 from bot.channel import TelegramChannel
 from db import migrate
 from db.engine import make_engine
-from db.models import Contact, Department
+from db.models import Contact, Department, utcnow
 from duban import wiring
 from scheduler.calendar.workdays import calendar_for
 from scheduler.outbox.planner import plan_deliveries
@@ -59,7 +59,7 @@ def outbox(folder: Path, name: str) -> str:
     (folder / "plan.yaml").write_text(PLAN, encoding="utf-8")
     with Session(engine) as s:
         store_plan(s, read_plan(folder / "plan.yaml", date(2016, 9, 1)), calendar=CN, today=date(2016, 9, 1),
-                   horizon_days=60)
+                   horizon_days=60, now=utcnow())
         dept = s.exec(select(Department)).one()
         s.execute(insert(Contact), [{"department_id": dept.id, "name": f"联络员{i}", "language": "zh",
                                      "telegram_chat_id": 10_000_000 + i, "role": "primary", "active": True}

@@ -24,7 +24,7 @@ from bot.commands import set_coordinator_commands, set_default_commands
 from bot.context import Deps
 from bot.handlers import install
 from bot.limiter import ChatRateLimiter
-from duban import wiring
+from scheduler.calendar.workdays import calendars
 from scheduler.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,9 @@ def build_application(engine: Engine, settings: Settings, *, clock: Clock | None
     if settings.telegram_mode == "webhook":
         builder = builder.updater(None)
     application = builder.build()
-    install(application, Deps(engine, settings, wiring.calendars(settings), clock or _now,
-                              feed_url=feeds.resolver(settings)))
+    clock = clock or _now
+    cals = calendars(settings.extra_holidays, settings.extra_workdays)
+    install(application, Deps(engine, settings, cals, clock, feed_url=feeds.resolver(settings, clock)))
     return application
 
 

@@ -237,7 +237,7 @@ class User(SQLModel, table=True):
 class BoardSession(SQLModel, table=True):
     """A coordinator logged in to the board (web/auth.py). The cookie carries a random session id;
     only its SHA-256 is kept, so a copy of the database opens no session. Logout deletes the row,
-    `duban users passwd|disable` delete every row of the user (scheduler/logins.py)."""
+    `duban users passwd|disable` delete every row of the user (scheduler/access/logins.py)."""
 
     id_hash: str = Field(primary_key=True, max_length=64)
     user_id: int = Field(foreign_key="user.id", index=True)
@@ -247,7 +247,7 @@ class BoardSession(SQLModel, table=True):
 
 class LoginFailure(SQLModel, table=True):
     """One failed board login, counted under each key it was tried with (hashes of username +
-    address, of username alone, of the browser's device cookie): see scheduler/logins.py."""
+    address, of username alone, of the browser's device cookie): see scheduler/access/logins.py."""
 
     __table_args__ = (Index("ix_loginfailure_key_at", "key", "at"),)
 

@@ -31,10 +31,6 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-class CannotStart(Exception):
-    """A part of `duban run` could not start (a port taken, a missing setting): str() says why."""
-
-
 @dataclass(frozen=True)
 class Planning:
     """What the planner needs besides the database: calendars and how far ahead to look."""
@@ -49,7 +45,7 @@ def plan_all(engine: Engine, planning: Planning, now: datetime) -> PlannerReport
     with session_scope(engine) as session:
         for plan in session.exec(select(Plan)).all():
             extend_horizon(session, plan, calendar=planning.calendars(plan.workdays),
-                           today=today_in(plan.timezone, now), horizon_days=planning.horizon_days)
+                           today=today_in(plan.timezone, now), horizon_days=planning.horizon_days, now=now)
         return plan_deliveries(session, now, calendars=planning.calendars, horizon_days=planning.horizon_days,
                                overdue_lookahead_days=planning.overdue_lookahead_days)
 
@@ -105,7 +101,7 @@ class Service:
                                misfire_grace_time=None)
 
     async def run(self, stop: asyncio.Event) -> None:
-        first = datetime.now(UTC)
+        first = self.clock()  # the first planning at once (APScheduler runs on the same wall clock)
         self.scheduler.add_job(self.plan, "interval", seconds=self.plan_every.total_seconds(),
                                next_run_time=first, max_instances=1, coalesce=True, misfire_grace_time=None)
         self.scheduler.add_job(self.dispatch, "interval", seconds=self.dispatch_every.total_seconds(),

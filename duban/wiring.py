@@ -7,13 +7,17 @@ import secrets
 import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import cache
 
+from fastapi import APIRouter
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from scheduler.access.links import Signer, load_or_create_secret
-from scheduler.calendar.workdays import WorkdayCalendar, calendar_for
+from bot import webhook
+from db.models import utcnow
+from scheduler.access import links
+from scheduler.access.links import Signer
+from scheduler.calendar import workdays
+from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.channels.base import Channel
 from scheduler.channels.console import ConsoleChannel
 from scheduler.messages.render import Renderer
@@ -24,12 +28,7 @@ from scheduler.settings import Settings
 
 def calendars(settings: Settings) -> Callable[[str], WorkdayCalendar]:
     """One calendar per kind (CN, mon-fri) with the settings' extra days, built once."""
-
-    @cache
-    def of(kind: str) -> WorkdayCalendar:
-        return calendar_for(kind, settings.extra_holidays, settings.extra_workdays)  # type: ignore[arg-type]
-
-    return of
+    return workdays.calendars(settings.extra_holidays, settings.extra_workdays)
 
 
 def channels(settings: Settings, extra: dict[str, Channel] | None = None) -> dict[str, Channel]:
@@ -48,16 +47,10 @@ def channels(settings: Settings, extra: dict[str, Channel] | None = None) -> dic
     return found
 
 
-def signing_secret(settings: Settings) -> str:
-    """The one secret that signs links and board sessions: DUBAN_SECRET_KEY, else the secret file."""
-    return (settings.secret_key.get_secret_value() if settings.secret_key
-            else load_or_create_secret(settings.secret_file))
-
-
-def signer(settings: Settings, now: Callable[[], datetime] | None = None) -> Signer:
-    """The link signer; `now` is the clock links are signed and checked by (the web app's)."""
-    secret = signing_secret(settings)
-    return Signer(secret, settings.public_url) if now is None else Signer(secret, settings.public_url, now=now)
+def signer(settings: Settings, now: Callable[[], datetime] = utcnow) -> Signer:
+    """The link signer; `now` is the clock links are signed and checked by (the wall clock here,
+    at the root: the core is handed it)."""
+    return links.signer_for(settings, now)
 
 
 def dispatch_policy(settings: Settings) -> DispatchPolicy:
@@ -79,3 +72,11 @@ def dispatcher(engine: Engine, settings: Settings, chans: dict[str, Channel]) ->
 def worker_name() -> str:
     """Who holds a lease: host, process and this dispatcher (two in one process hold apart)."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def web_routers(settings: Settings) -> list[APIRouter]:
+    """What other parts add to the web side: in Telegram webhook mode, the bot's update route
+    (it feeds whichever bot serve_bot started). web/ imports no bot/: the root joins them."""
+    if settings.telegram_token is not None and settings.telegram_mode == "webhook":
+        return [webhook.router(settings)]
+    return []

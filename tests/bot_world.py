@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from bot.channel import TelegramChannel
 from bot.runner import serve_bot
-from db.models import Contact, Department, Duty, Occurrence
+from db.models import Contact, Department, Duty, Occurrence, utcnow
 from duban import wiring
 from duban.service import Planning, tick
 from scheduler.calendar.workdays import calendar_for
@@ -176,7 +176,7 @@ def load_world(engine: Engine, tmp_path: Path, plan: str = PLAN) -> None:
     (tmp_path / "plan.yaml").write_text(plan, encoding="utf-8")
     with Session(engine) as s:
         store_plan(s, read_plan(tmp_path / "plan.yaml", date(2016, 9, 1)), calendar=CN, today=date(2016, 9, 1),
-                   horizon_days=60)
+                   horizon_days=60, now=utcnow())
         s.commit()
 
 

@@ -1,4 +1,4 @@
-"""scheduler/board.py: the board's numbers, on SQLite and PostgreSQL."""
+"""scheduler/reports/board.py: the board's numbers, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

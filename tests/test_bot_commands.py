@@ -89,7 +89,7 @@ def test_feed_gives_the_contacts_own_link(world, monkeypatch):
         asked.append((contact.name, now))
         return f"https://duban.example.org/feeds/c{contact.id}-secret.ics"
 
-    monkeypatch.setattr("bot.feeds.resolver", lambda settings: feed_url)
+    monkeypatch.setattr("bot.feeds.resolver", lambda settings, clock: feed_url)
     running = RunningBot(world).start()
     try:
         reply = world.say(ZHANG, "/feed")
@@ -100,7 +100,7 @@ def test_feed_gives_the_contacts_own_link(world, monkeypatch):
 
 
 def test_feed_says_clearly_when_feeds_are_not_available(world, monkeypatch):
-    monkeypatch.setattr("bot.feeds.resolver", lambda settings: None)
+    monkeypatch.setattr("bot.feeds.resolver", lambda settings, clock: None)
     running = RunningBot(world).start()
     try:
         assert "日历订阅功能尚未开通" in world.say(ZHANG, "/feed").text

@@ -15,6 +15,7 @@ import httpx
 from fastapi import FastAPI
 
 from bot.runner import serve_bot
+from duban import wiring
 from tests.bot_world import RunningBot, load_world, settings_for
 from tests.telegram_server import SERVER_ERROR
 from web.app import create_app
@@ -72,7 +73,7 @@ def test_webhook_mode_takes_updates_through_the_web_route(engine, tmp_path, tele
     load_world(engine, tmp_path)
     tg = telegram_server
     settings = settings_for(engine, tg, telegram_mode="webhook", telegram_webhook_secret="s3cret-path_42")
-    app = create_app(engine, settings)  # the web part mounts the route in webhook mode
+    app = create_app(engine, settings, routers=wiring.web_routers(settings))  # the root mounts it in webhook mode
     update = {"update_id": 77, "message": {"message_id": 1, "date": 1, "chat": {"id": 8200, "type": "private"},
                                            "from": {"id": 8200, "is_bot": False, "first_name": "访客"},
                                            "text": "/start", "entities": [{"type": "bot_command", "offset": 0,

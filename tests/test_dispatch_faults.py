@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
-from db.models import Attempt, Contact, Delivery, Department
+from db.models import Attempt, Contact, Delivery, Department, utcnow
 from duban import wiring
 from duban.service import Planning, tick
 from scheduler.calendar.workdays import calendar_for
@@ -47,7 +47,7 @@ def burst(engine, tmp_path: Path, n: int = BURST) -> None:
     (tmp_path / "plan.yaml").write_text(PLAN, encoding="utf-8")
     with Session(engine) as s:
         store_plan(s, read_plan(tmp_path / "plan.yaml", date(2016, 9, 1)), calendar=CN,
-                   today=date(2016, 9, 1), horizon_days=60)
+                   today=date(2016, 9, 1), horizon_days=60, now=utcnow())
         dept = s.exec(select(Department)).one()
         s.execute(insert(Contact), [{"department_id": dept.id, "name": f"联络员{i}", "email": f"c{i}@example.org",
                                      "language": "zh", "role": "primary", "active": True} for i in range(n)])

@@ -1,5 +1,5 @@
 """The dispatcher at the edges: a channel that cannot send to anyone is waited out, not spent (the
-breaker, scheduler/breaker.py)
+breaker, scheduler/outbox/breaker.py)
 against a real SMTP server that is down, refuses the sender or refuses every recipient alike,
 on SQLite and PostgreSQL. Nothing is lost, nothing goes twice, and the coordinator hears of the
 outage once when it starts and once when it ends. A contact's deliveries due together are one
@@ -18,7 +18,7 @@ from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from db import outbox
-from db.models import Contact, Delivery, Department
+from db.models import Contact, Delivery, Department, utcnow
 from duban import wiring
 from duban.service import Planning, tick
 from scheduler.calendar.workdays import calendar_for
@@ -55,7 +55,7 @@ def burst(engine, tmp_path: Path):
     (tmp_path / "plan.yaml").write_text(PLAN, encoding="utf-8")
     with Session(engine) as s:
         store_plan(s, read_plan(tmp_path / "plan.yaml", date(2016, 9, 1)), calendar=CN,
-                   today=date(2016, 9, 1), horizon_days=60)
+                   today=date(2016, 9, 1), horizon_days=60, now=utcnow())
         epb = s.exec(select(Department).where(Department.key == "epb")).one()
         s.execute(insert(Contact), [{"department_id": epb.id, "name": f"联络员{i}", "email": address,
                                      "language": "zh", "role": "primary", "active": True}
@@ -160,7 +160,7 @@ def two_duties_for_one_contact(engine, tmp_path: Path) -> None:
         "duties: [", "duties: [{id: air, title: 空气质量, lead: [epb], schedule: 9月14日前完成}, "), encoding="utf-8")
     with Session(engine) as s:
         store_plan(s, read_plan(tmp_path / "plan.yaml", date(2016, 9, 1)), calendar=CN,
-                   today=date(2016, 9, 1), horizon_days=60)
+                   today=date(2016, 9, 1), horizon_days=60, now=utcnow())
         epb = s.exec(select(Department).where(Department.key == "epb")).one()
         s.add(Contact(department_id=epb.id, name="张三", email="zhang@example.org"))
         plan_deliveries(s, SEND_AT - timedelta(days=1), calendars=lambda _: CN, horizon_days=60)

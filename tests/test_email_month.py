@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlmodel import Session, select
 
-from db.models import Attempt, Contact, Delivery, Department
+from db.models import Attempt, Contact, Delivery, Department, utcnow
 from duban import wiring
 from duban.service import Planning, tick
 from scheduler.access import feed_tokens
@@ -62,9 +62,9 @@ def month(engine, tmp_path, smtp_server):
     (tmp_path / "plan.yaml").write_text(PLAN, encoding="utf-8")
     with Session(engine) as s:
         store_plan(s, read_plan(tmp_path / "plan.yaml", date(2016, 9, 1)), calendar=CN, today=date(2016, 9, 1),
-                   horizon_days=60)
+                   horizon_days=60, now=utcnow())
         feed_tokens.contact_feed_url(s, s.exec(select(Contact).where(Contact.name == "张三")).one(),
-                                     now=datetime(2016, 9, 1, tzinfo=UTC), signer=Signer(SECRET, PUBLIC))
+                                     now=datetime(2016, 9, 1, tzinfo=UTC), signer=Signer(SECRET, PUBLIC, now=utcnow))
         s.commit()
     settings = Settings(database_url=str(engine.url), smtp_url=smtp_server.url(), mail_from="督办 <duban@example.org>",
                         public_url=PUBLIC, secret_key=SECRET, retry_base_seconds=0)
@@ -115,7 +115,7 @@ def test_recipients_headers_and_both_parts(month):
 
 
 def test_reminders_carry_signed_answer_links_for_that_contact(month, engine):
-    signer = Signer(SECRET, "https://duban.example.org")
+    signer = Signer(SECRET, "https://duban.example.org", now=utcnow)  # the clock wiring signs by
     with Session(engine) as s:
         zhang = s.exec(select(Contact).where(Contact.name == "张三")).one()
     for m in by(month, "zhang@example.org"):
@@ -139,7 +139,7 @@ def test_only_a_contact_with_a_feed_gets_its_link_in_the_footer(month, engine):
     with Session(engine) as s:
         zhang = s.exec(select(Contact).where(Contact.name == "张三")).one()
         url = feed_tokens.contact_feed_url(s, zhang, now=datetime(2016, 10, 1, tzinfo=UTC),
-                                           signer=Signer(SECRET, PUBLIC))
+                                           signer=Signer(SECRET, PUBLIC, now=utcnow))
     for m in by(month, "zhang@example.org"):
         assert url in m.get_body(("plain",)).get_content() and url in m.get_body(("html",)).get_content()
     others = [r.message for r in month if r.rcpt_tos != ("zhang@example.org",)]

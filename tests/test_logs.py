@@ -20,6 +20,7 @@ from sqlmodel import Session
 from bot import webhook
 from bot.binding import new_invite
 from bot.runner import serve_bot
+from duban import wiring
 from duban.logs import CHATTY, configure_logging
 from scheduler.settings import Settings
 from tests.bot_world import DUE_EVE, ZHANG, RunningBot, World
@@ -149,7 +150,8 @@ async def webhook_and_web(world: World, settings: Settings, paths: list[str]) ->
     """The bot in webhook mode behind the web side; GET `paths` and POST an update to the webhook."""
     sock, stop = free_socket(), asyncio.Event()
     port = sock.getsockname()[1]
-    parts = asyncio.gather(serve_bot(world.engine, settings, stop), serve_web(world.engine, settings, stop, sock))
+    parts = asyncio.gather(serve_bot(world.engine, settings, stop), serve_web(world.engine, settings, stop, sock,
+                                                                          wiring.web_routers(settings)))
     update = {"update_id": 91, "message": {"message_id": 1, "date": 1, "chat": {"id": 8400, "type": "private"},
                                            "from": {"id": 8400, "is_bot": False, "first_name": "访客"},
                                            "text": "/help", "entities": [{"type": "bot_command", "offset": 0,

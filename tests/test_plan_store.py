@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from db.models import Department, Duty, Occurrence
+from db.models import Department, Duty, Occurrence, utcnow
 from scheduler.calendar.workdays import calendar_for
 from scheduler.plans.file import read_plan
 from scheduler.plans.store import extend_horizon, store_plan
@@ -19,7 +19,7 @@ CN = calendar_for("CN")
 def load(engine, tmp_path, text, today=TODAY, horizon=200):
     data = read_plan(write(tmp_path, text), today)
     with Session(engine) as session:
-        report = store_plan(session, data, calendar=CN, today=today, horizon_days=horizon)
+        report = store_plan(session, data, calendar=CN, today=today, horizon_days=horizon, now=utcnow())
         session.commit()
     return report.changes
 
@@ -86,7 +86,7 @@ def test_the_horizon_moves_forward_with_the_clock(engine, tmp_path):
         from db.models import Plan
 
         plan = session.exec(select(Plan)).one()
-        report = extend_horizon(session, plan, calendar=CN, today=date(2016, 12, 1), horizon_days=30)
+        report = extend_horizon(session, plan, calendar=CN, today=date(2016, 12, 1), horizon_days=30, now=utcnow())
         session.commit()
     assert report.changes["occurrences_added"] > 0
     assert max(o.due for o in occurrences(engine, kind="recurring")) > last

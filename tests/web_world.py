@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from db.models import Contact, Department, Duty, Occurrence
+from db.models import Contact, Department, Duty, Occurrence, utcnow
 from scheduler.access.links import Signer
 from scheduler.calendar.workdays import calendar_for
 from scheduler.plans.file import read_plan
@@ -28,7 +28,7 @@ def load_demo(engine: Engine, tmp_path: Path, text: str = VALID) -> None:
     """The demo plan (市环保局 with contact 张三, 市教育局, 市政府办公室 coordinating), stored."""
     data = read_plan(write(tmp_path, text, "demo.yaml"), date(2016, 8, 1))
     with Session(engine) as session:
-        store_plan(session, data, calendar=calendar_for("CN"), today=date(2016, 8, 1), horizon_days=400)
+        store_plan(session, data, calendar=calendar_for("CN"), today=date(2016, 8, 1), horizon_days=400, now=utcnow())
         session.commit()
 
 

@@ -10,13 +10,15 @@ and the security headers (`SecurityHeaders`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scheduler.access.links import signer_for
+from scheduler.calendar.workdays import calendars
 from scheduler.settings import Settings
 from web.proxies import TrustedProxies
 
@@ -66,9 +68,10 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -> FastAPI:
-    """The web app over one database; in Telegram webhook mode it also takes the bot's updates."""
-    from duban import wiring
+def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], datetime] = _utcnow,
+               routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """The web app over one database, with the `routers` of other parts after its own (the
+    process root passes the bot's webhook route in Telegram webhook mode: web/ imports no bot/)."""
     from web import pages
 
     app = DubanApp(title="Duban 督办", version="1", docs_url=DOCS, openapi_url="/api/openapi.json",
@@ -76,15 +79,11 @@ def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], dateti
     app.state.engine = engine
     app.state.settings = settings
     app.state.clock = clock
-    app.state.signer = wiring.signer(settings, now=clock)
-    app.state.calendars = wiring.calendars(settings)
+    app.state.signer = signer_for(settings, now=clock)
+    app.state.calendars = calendars(settings.extra_holidays, settings.extra_workdays)
     pages.install(app)
-    for router in _routers():
+    for router in [*_routers(), *routers]:
         app.include_router(router)
-    if settings.telegram_token is not None and settings.telegram_mode == "webhook":
-        from bot.webhook import router as webhook_router
-
-        app.include_router(webhook_router(settings))  # feeds whichever bot serve_bot started
     return app
 
 

@@ -2,13 +2,13 @@
 
 The cookie (signed with itsdangerous, keyed by the app's secret) holds the session's CSRF token, an
 expiry and, once logged in, a random session id whose row in the database says who it is
-(scheduler/logins.py): logout, `duban users passwd` and `duban users disable` delete rows, so a
+(scheduler/access/logins.py): logout, `duban users passwd` and `duban users disable` delete rows, so a
 copy of the cookie is worthless after them, on every instance. Each login gets a new id. The cookie
 is HttpOnly and SameSite=Lax, and it expires. Anonymous visitors get a cookie too (no row: they
 cannot fill the table), so the login form itself carries a CSRF token.
 
 Failed logins are limited per username + address and, more slowly, per username from any address
-(scheduler/logins.py); the address is the one web/proxies.py resolved. A browser that logged in as
+(scheduler/access/logins.py); the address is the one web/proxies.py resolved. A browser that logged in as
 a username carries a signed device cookie (`duban_device`, sent to /login only) that exempts it
 from the per-username delay, so an attacker elsewhere cannot lock people out of their own browsers.
 """
@@ -30,8 +30,8 @@ from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from db.models import User
-from duban import wiring
 from scheduler.access import logins
+from scheduler.access.links import signing_secret
 from scheduler.access.logins import SESSION_HOURS
 from scheduler.access.users import authenticate
 from web.deps import NowDep, SessionDep
@@ -58,7 +58,7 @@ class Visit:
 def _serializer(request: Request, salt: str = SESSION_SALT) -> URLSafeSerializer:
     state = request.app.state
     if getattr(state, "session_secret", None) is None:  # read once per app, like the signer's
-        state.session_secret = wiring.signing_secret(state.settings)
+        state.session_secret = signing_secret(state.settings)
     return URLSafeSerializer(state.session_secret, salt=salt)
 
 

@@ -63,7 +63,7 @@ def channel_errors(session: Session) -> dict[str, dict]:
 
 
 def paused_channels(session: Session, details: bool) -> dict[str, dict]:
-    """Channels the dispatcher paused because they cannot send (scheduler/breaker.py): since when
+    """Channels the dispatcher paused because they cannot send (scheduler/outbox/breaker.py): since when
     and the next probe; the error (it may quote a mail server) for the operator only."""
     return {name: {"since": p.since, "next_probe": p.until, "failed_probes": p.failures}
             | ({"error": p.error} if details else {}) for name, p in breaker.paused(session).items()}

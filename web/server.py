@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Sequence
 
 import uvicorn
+from fastapi import APIRouter
 from sqlalchemy.engine import Engine
 
-from duban.service import CannotStart
 from scheduler.settings import Settings
 from web.app import create_app
 
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 # behind a proxy here) choose their address; the app reads it itself, and only from the proxies in
 # DUBAN_TRUSTED_PROXIES (web/proxies.py). tests/web_server.py serves with the same options.
 NO_PROXY_HEADERS = {"proxy_headers": False, "forwarded_allow_ips": ""}
+
+
+class CannotListen(Exception):
+    """The web side cannot take its address (a port in use, not allowed): str() says why."""
 
 
 class _Server(uvicorn.Server):
@@ -39,16 +44,18 @@ def listen(settings: Settings) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise CannotStart(f"web: could not listen on {host}:{port} ({exc.strerror}); "
+        raise CannotListen(f"web: could not listen on {host}:{port} ({exc.strerror}); "
                           f"set DUBAN_WEB_PORT or stop what uses it / 端口被占用或无权使用") from None
     return sock
 
 
-async def serve_web(engine: Engine, settings: Settings, stop: asyncio.Event, sock: socket.socket) -> None:
-    """Serve on `sock` (from `listen`); finish requests in hand and return once `stop` is set."""
+async def serve_web(engine: Engine, settings: Settings, stop: asyncio.Event, sock: socket.socket,
+                    routers: Sequence[APIRouter] = ()) -> None:
+    """Serve on `sock` (from `listen`), with other parts' `routers` (create_app); finish requests
+    in hand and return once `stop` is set."""
     # No logging setup of uvicorn's own: its lines (the access log's paths hold feed, answer and
-    # webhook secrets) go through Duban's redacting handler at the levels scheduler/logs.py sets.
-    config = uvicorn.Config(create_app(engine, settings), log_config=None, log_level=None, lifespan="off",
+    # webhook secrets) go through Duban's redacting handler at the levels duban/logs.py sets.
+    config = uvicorn.Config(create_app(engine, settings, routers=routers), log_config=None, log_level=None, lifespan="off",
                             **NO_PROXY_HEADERS)
     server = _Server(config)
     serving = asyncio.create_task(server.serve(sockets=[sock]))

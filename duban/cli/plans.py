@@ -90,8 +90,9 @@ def plan_load(file: FileArg, as_json: JsonOpt = False) -> None:
     cal = calendar(data.workdays)
     _warn(data, cal, _window(data, None, None))
     with database() as session:
-        report = store_plan(session, data, calendar=cal, today=now().date(),
-                            horizon_days=settings().horizon_days)
+        moment = now()
+        report = store_plan(session, data, calendar=cal, today=moment.date(),
+                            horizon_days=settings().horizon_days, now=moment)
     if as_json:
         print_json(report.as_json())
         return

@@ -78,11 +78,11 @@ def run(only: Annotated[Only | None, typer.Option(help="Run one part alone.")] =
         pass  # fails clearly when the database is down or not migrated
     if only is Only.bot and s.telegram_token is None:
         raise fail("DUBAN_TELEGRAM_TOKEN is not set: the bot has nothing to log in with")
-    from duban.service import CannotStart
+    from web.server import CannotListen
 
     try:
         asyncio.run(_run_parts(only))
-    except CannotStart as exc:
+    except CannotListen as exc:
         raise fail(str(exc)) from None
 
 
@@ -92,6 +92,7 @@ async def _run_parts(only: Only | None) -> None:
     import signal
     from datetime import timedelta
 
+    from duban import wiring
     from duban.service import Service
 
     s = settings()
@@ -110,7 +111,7 @@ async def _run_parts(only: Only | None) -> None:
                           dispatch_every=timedelta(seconds=s.dispatch_every_seconds))
         parts.append(service.run(stop))
     if only in (None, Only.web):
-        parts.append(serve_web(engine, s, stop, sock))
+        parts.append(serve_web(engine, s, stop, sock, wiring.web_routers(s)))
     if only in (None, Only.bot) and s.telegram_token is not None:
         from bot.runner import serve_bot
 

@@ -2,7 +2,7 @@
 
 Passwords are kept only as argon2id hashes (argon2-cffi); a login against an unknown user still
 spends one hash, so response times do not tell which usernames exist. A new password or disabling
-a user ends the user's board sessions on the server (scheduler/logins.py).
+a user ends the user's board sessions on the server (scheduler/access/logins.py).
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ logged once per year, so no answer is silently wrong.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import Literal
 
 import chinese_calendar
@@ -114,3 +115,15 @@ def calendar_for(kind: CalendarKind, extra_holidays: Iterable[date] = (),
                  extra_workdays: Iterable[date] = ()) -> WorkdayCalendar:
     """A calendar of `kind` with the settings' extra holidays and working days."""
     return WorkdayCalendar(kind, frozenset(extra_holidays), frozenset(extra_workdays))
+
+
+def calendars(extra_holidays: Iterable[date] = (),
+              extra_workdays: Iterable[date] = ()) -> Callable[[str], WorkdayCalendar]:
+    """One calendar per kind (CN, mon-fri) with the settings' extra days, each built once."""
+    holidays, workdays = tuple(extra_holidays), tuple(extra_workdays)
+
+    @cache
+    def of(kind: str) -> WorkdayCalendar:
+        return calendar_for(kind, holidays, workdays)  # type: ignore[arg-type]
+
+    return of

@@ -7,7 +7,7 @@ only by the lease's holder: a dispatcher that lost rows to another sends none of
 Temporary failures are retried in-process (tenacity, backoff with jitter, honouring the
 channel's retry-after), then later from the outbox; once the budget is spent or an error is
 permanent, the delivery falls back to the contact's other channel and the coordinator is told.
-A failure of the channel itself (scheduler/breaker.py) pauses the channel instead: nothing is
+A failure of the channel itself (scheduler/outbox/breaker.py) pauses the channel instead: nothing is
 spent, everything waits, and the coordinators hear once when it stops and once when it is back.
 """
 
@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from db import outbox
-from db.models import Attempt, Contact, Delivery, Department, Duty, Occurrence, Plan, utcnow
+from db.models import Attempt, Contact, Delivery, Department, Duty, Occurrence, Plan
 from db.queries import today_in
 from db.vocabulary import PLANNED, DeliveryStatus, OccurrenceStatus, Purpose
 from scheduler.access.feed_tokens import contact_feed_urls
@@ -209,7 +209,7 @@ class Dispatcher:
                 self._wait_out(session, group, pause)
             elif group := self._still_held(session, lease, group):
                 started = self.monotonic()
-                await self._send_group(session, channel, group, now, report, pauses)
+                await self._send_group(session, channel, group, now, report, pauses, lease.moment)
                 lease.slowest = max(lease.slowest, self.monotonic() - started)
             lease.ids.difference_update(r.d.id for r in group)
             session.commit()
@@ -273,14 +273,15 @@ class Dispatcher:
                        html=rendered.html, headers=headers, buttons=buttons, language=ctx.language)
 
     async def _send_group(self, session: Session, channel: str | None, group: list[_Row], now: datetime,
-                          report: DispatchReport, pauses: dict[str, breaker.Pause]) -> None:
+                          report: DispatchReport, pauses: dict[str, breaker.Pause],
+                          clock: Callable[[], datetime]) -> None:
         if channel is None:
             self._give_up(session, group, "no channel reaches this contact", now, report)
             return
         message = self._message(session, channel, group, now)
         tries: list[dict] = []
         try:
-            receipt = await self._send_with_retries(channel, message, group, tries)
+            receipt = await self._send_with_retries(channel, message, group, tries, clock)
         except TransportError as exc:
             self._record(session, tries)
             self._failed(session, channel, group, exc, now, report, pauses)
@@ -299,12 +300,12 @@ class Dispatcher:
             self._resumed(session, channel, now, pauses)
 
     async def _send_with_retries(self, channel: str, message: Message, group: list[_Row],
-                                 tries: list[dict]):
+                                 tries: list[dict], clock: Callable[[], datetime]):
         transport = self.channels[channel]
         kwargs = {"sleep": self.sleep} if self.sleep else {}
 
         def note(**result: object) -> None:
-            tries.extend({"delivery_id": r.d.id, "channel": channel, "at": utcnow(), "ok": False,
+            tries.extend({"delivery_id": r.d.id, "channel": channel, "at": clock(), "ok": False,
                           "permanent": False, "error": None, "provider_message_id": None} | result for r in group)
 
         async for attempt in AsyncRetrying(

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
 from db.bulk import insert_rows
-from db.models import Contact, Department, Duty, Occurrence, Plan, utcnow
+from db.models import Contact, Department, Duty, Occurrence, Plan
 from db.vocabulary import OccurrenceKind, OccurrenceStatus
 from scheduler.calendar.occurrences import OccurrenceSpec, expand
 from scheduler.calendar.schedules import Schedule
@@ -70,7 +70,8 @@ def _contacts(session: Session, data: PlanData, depts: dict[str, Department], re
             report.changes["contacts_added"] += 1
 
 
-def _plan_row(session: Session, data: PlanData, depts: dict[str, Department], report: LoadReport) -> Plan:
+def _plan_row(session: Session, data: PlanData, depts: dict[str, Department], report: LoadReport,
+              now: datetime) -> Plan:
     values = {
         "title": data.title, "issuer": data.issuer, "issued": data.issued, "year": data.year,
         "year_current": data.year_current, "until": data.until, "timezone": data.timezone,
@@ -81,10 +82,10 @@ def _plan_row(session: Session, data: PlanData, depts: dict[str, Department], re
     row = session.exec(select(Plan).where(Plan.key == data.key)).first()
     if row:
         if row.source_hash != data.source_hash:  # a new version: feeds' ETags follow loaded_at
-            values["loaded_at"] = utcnow()
+            values["loaded_at"] = now
         _upsert(session, row, values, report, "plans")
     else:
-        row = Plan(key=data.key, **values)
+        row = Plan(key=data.key, loaded_at=now, **values)
         session.add(row)
         report.changes["plans_added"] += 1
     session.flush()
@@ -131,7 +132,8 @@ def wanted_occurrences(duty: Duty, plan: Plan, calendar: WorkdayCalendar,
 
 
 def sync_occurrences(session: Session, plan: Plan, duties: list[Duty], depts: dict[str, Department],
-                     calendar: WorkdayCalendar, window: tuple[date, date], report: LoadReport) -> None:
+                     calendar: WorkdayCalendar, window: tuple[date, date], report: LoadReport,
+                     now: datetime) -> None:
     """Insert missing occurrences, move open ones whose date changed, cancel open ones gone."""
     duty_ids = [d.id for d in duties] + [d.id for d in session.exec(
         select(Duty).where(Duty.plan_id == plan.id, Duty.active == False)).all()]
@@ -149,12 +151,12 @@ def sync_occurrences(session: Session, plan: Plan, duties: list[Duty], depts: di
                                   "period": spec.period, "due": spec.due, "quota": spec.quota})
                 elif row.status in (OccurrenceStatus.open, OccurrenceStatus.cancelled) and (
                         row.due, row.quota, row.status) != (spec.due, spec.quota, OccurrenceStatus.open):
-                    row.due, row.quota, row.status, row.updated_at = spec.due, spec.quota, OccurrenceStatus.open, utcnow()
+                    row.due, row.quota, row.status, row.updated_at = spec.due, spec.quota, OccurrenceStatus.open, now
                     session.add(row)
                     report.changes["occurrences_updated"] += 1
     for row in existing.values():
         if row.status == OccurrenceStatus.open and window[0] <= row.due <= window[1]:
-            row.status, row.updated_at = OccurrenceStatus.cancelled, utcnow()
+            row.status, row.updated_at = OccurrenceStatus.cancelled, now
             row.note = "no longer in the plan"
             session.add(row)
             report.changes["occurrences_cancelled"] += 1
@@ -163,24 +165,25 @@ def sync_occurrences(session: Session, plan: Plan, duties: list[Duty], depts: di
 
 
 def store_plan(session: Session, data: PlanData, *, calendar: WorkdayCalendar, today: date,
-               horizon_days: int) -> LoadReport:
-    """Upsert `data` and its occurrences up to `horizon_days` after `today`."""
+               horizon_days: int, now: datetime) -> LoadReport:
+    """Upsert `data` and its occurrences up to `horizon_days` after `today`; rows changed are
+    stamped `now` (the caller's clock)."""
     report = LoadReport(plan=data.key)
     depts = _departments(session, data, report)
     _contacts(session, data, depts, report)
-    plan = _plan_row(session, data, depts, report)
+    plan = _plan_row(session, data, depts, report, now)
     duties = _duties(session, plan, data, report)
     sync_occurrences(session, plan, duties, depts, calendar,
-                     materialize_window(plan, today, horizon_days), report)
+                     materialize_window(plan, today, horizon_days), report, now)
     return report
 
 
 def extend_horizon(session: Session, plan: Plan, *, calendar: WorkdayCalendar, today: date,
-                   horizon_days: int) -> LoadReport:
+                   horizon_days: int, now: datetime) -> LoadReport:
     """Re-materialise a stored plan's occurrences up to the horizon (the nightly job)."""
     report = LoadReport(plan=plan.key)
     duties = list(session.exec(select(Duty).where(Duty.plan_id == plan.id, Duty.active == True)).all())
     depts = {d.key: d for d in session.exec(select(Department)).all()}
     sync_occurrences(session, plan, duties, depts, calendar,
-                     materialize_window(plan, today, horizon_days), report)
+                     materialize_window(plan, today, horizon_days), report, now)
     return report
