@@ -73,13 +73,9 @@ class DatabaseCollector(Collector):
 
     @staticmethod
     def _attempts(session: Session) -> CounterMetricFamily:
-        family = CounterMetricFamily("duban_send_attempts", "Send attempts by channel and result",
-                                     labels=["channel", "result"])
-        rows = session.exec(select(Attempt.channel, Attempt.ok, func.count())
-                            .group_by(Attempt.channel, Attempt.ok)).all()
-        for channel, ok, n in rows:
-            family.add_metric([channel, "ok" if ok else "error"], n)
-        return family
+        return _counted(session, "duban_send_attempts", "Send attempts by channel and result",
+                        {"channel": Attempt.channel, "result": Attempt.ok},
+                        lambda channel, ok: [channel, "ok" if ok else "error"])
 
     @staticmethod
     def _delay(session: Session, now: datetime) -> GaugeHistogramMetricFamily:
@@ -98,14 +94,8 @@ class DatabaseCollector(Collector):
 
     @staticmethod
     def _answers(session: Session) -> CounterMetricFamily:
-        family = CounterMetricFamily("duban_answers", "Answers logged by action and channel",
-                                     labels=["action", "channel"])
-        rows = session.exec(select(Answer.action, Answer.channel, func.count())
-                            .group_by(Answer.action, Answer.channel)).all()
-        for action, channel, n in rows:
-            family.add_metric([action, channel], n)
-        return family
-
+        return _counted(session, "duban_answers", "Answers logged by action and channel",
+                        {"action": Answer.action, "channel": Answer.channel}, lambda *values: list(values))
 
     @staticmethod
     def _paused(session: Session, now: datetime) -> GaugeMetricFamily:
@@ -114,6 +104,15 @@ class DatabaseCollector(Collector):
         for name, pause in sorted(breaker.paused(session).items()):
             family.add_metric([name], max(0.0, (now - _aware(pause.since)).total_seconds()))
         return family
+
+
+def _counted(session: Session, name: str, documentation: str, columns: dict[str, object],
+             label_values: Callable[..., list[str]]) -> CounterMetricFamily:
+    """A counter of rows grouped by `columns` (label name -> column)."""
+    family = CounterMetricFamily(name, documentation, labels=list(columns))
+    for *values, n in session.exec(select(*columns.values(), func.count()).group_by(*columns.values())).all():
+        family.add_metric(label_values(*values), n)
+    return family
 
 
 def registry_for(request: Request) -> CollectorRegistry:
