@@ -23,13 +23,14 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from bench.common import fresh_pg, pg_url
+from db.addresses import insert_contacts
 from db.engine import make_engine
 from db.migrate import upgrade
-from db.models import Contact, Delivery, Department, utcnow
+from db.models import Delivery, Department, utcnow
 from scheduler.access.links import Signer
 from scheduler.calendar.workdays import calendar_for
 from scheduler.channels.base import Limits, Message, Receipt
@@ -76,8 +77,7 @@ def seed(url: str, folder: Path) -> None:
         store_plan(s, read_plan(folder / "plan.yaml", date(2016, 9, 1)), calendar=cal, today=date(2016, 9, 1),
                    horizon_days=60, now=utcnow())
         dept_id = s.execute(select(Department.id)).scalar_one()
-        s.execute(insert(Contact), [{"department_id": dept_id, "name": f"联络员{i}", "email": f"c{i}@example.org",
-                                     "language": "zh", "role": "primary", "active": True} for i in range(N)])
+        insert_contacts(s, dept_id, [(f"联络员{i}", {"email": f"c{i}@example.org"}) for i in range(N)])
         plan_deliveries(s, SEND_AT - timedelta(days=1), calendars=lambda _: cal, horizon_days=60)
         s.commit()
     engine.dispose()

@@ -19,7 +19,7 @@ import time
 
 import aiosmtplib
 
-from scheduler.channels.base import Message
+from scheduler.channels.base import Message, Recipient
 from scheduler.channels.email import EmailChannel
 
 COUNT, WARMUP, ROUNDS = 2000, 50, 3
@@ -40,7 +40,7 @@ asyncio.run(main())
 
 
 def reminders(count: int) -> list[Message]:
-    return [Message(recipient=f"联络员{i} <contact{i}@dept{i % 40}.example.gov.cn>",
+    return [Message(recipient=Recipient(f"联络员{i}", f"contact{i}@dept{i % 40}.example.gov.cn"),
                     subject=f"【督办】请于3月31日前报送：政务公开工作要点（第一季度）执行情况 #{i}",
                     text=f"联络员{i}，您好：\n政务公开工作要点第一季度执行情况将于3月31日到期。\n"
                          "完成后请点击：https://duban.example.gov.cn/a/WzEsImQiLDIsIjMiXQ.aW1.sig\n" * 3,

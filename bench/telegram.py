@@ -22,13 +22,13 @@ import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from bot.channel import TelegramChannel
 from db import migrate
+from db.addresses import insert_contacts
 from db.engine import make_engine
-from db.models import Contact, Department, utcnow
+from db.models import Department, utcnow
 from duban import wiring
 from scheduler.calendar.workdays import calendar_for
 from scheduler.outbox.planner import plan_deliveries
@@ -61,9 +61,7 @@ def outbox(folder: Path, name: str) -> str:
         store_plan(s, read_plan(folder / "plan.yaml", date(2016, 9, 1)), calendar=CN, today=date(2016, 9, 1),
                    horizon_days=60, now=utcnow())
         dept = s.exec(select(Department)).one()
-        s.execute(insert(Contact), [{"department_id": dept.id, "name": f"联络员{i}", "language": "zh",
-                                     "telegram_chat_id": 10_000_000 + i, "role": "primary", "active": True}
-                                    for i in range(COUNT)])
+        insert_contacts(s, dept.id, [(f"联络员{i}", {"telegram": str(10_000_000 + i)}) for i in range(COUNT)])
         plan_deliveries(s, SEND_AT - timedelta(days=1), calendars=lambda _: CN, horizon_days=60)
         s.commit()
     engine.dispose()
@@ -90,7 +88,7 @@ def run(folder: Path, name: str, per_second: float) -> tuple[float, dict]:
                             telegram_rate_per_second=per_second, channels=["telegram"],
                             secret_key="bench-telegram-secret-0123456789abcdef")
         engine = make_engine(url)
-        channel = TelegramChannel.from_settings(settings, engine)
+        channel = TelegramChannel.from_settings(settings)
         dispatcher = wiring.dispatcher(engine, settings, {"telegram": channel})
 
         async def send() -> float:

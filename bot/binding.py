@@ -17,7 +17,10 @@ from typing import Literal
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from db import addresses
 from db.models import Contact, Department, InviteCode, KeyValue
+
+CHAT = "telegram"  # the address kind of Telegram chats (the channel in bot/channel.py)
 
 WINDOW = timedelta(hours=1)
 Reason = Literal["unknown", "expired", "used", "limited"]
@@ -88,22 +91,21 @@ def redeem(session: Session, code: str, chat: int, now: datetime, limit: int) ->
         .values(used_at=now, used_by_chat=chat))
     if claimed.rowcount != 1:
         raise _fail(session, row, recent, now, "used")
-    contact = session.get(Contact, invite.contact_id)
-    contact.telegram_chat_id = chat
-    session.add(contact)
-    return contact
+    addresses.bind(session, invite.contact_id, CHAT, str(chat), now)
+    return session.get(Contact, invite.contact_id)
 
 
 def bound_contacts(session: Session, chat: int) -> list[Contact]:
     """The active contacts this chat answers for (a shared group chat may serve several)."""
-    return list(session.exec(select(Contact).where(Contact.telegram_chat_id == chat, Contact.active == True)
-                             .order_by(Contact.id)))
+    return addresses.holders(session, CHAT, str(chat))
 
 
 def unbind(session: Session, chat: int) -> list[Contact]:
     """Remove the chat from every contact bound to it; returns those contacts."""
-    contacts = list(session.exec(select(Contact).where(Contact.telegram_chat_id == chat)))
-    for c in contacts:
-        c.telegram_chat_id = None
-        session.add(c)
-    return contacts
+    return addresses.unbind(session, CHAT, str(chat))
+
+
+def stop(session: Session, chat: int) -> tuple[int, bool]:
+    """/stop: unbind the chat; (how many contacts it served, whether any still gets email)."""
+    contacts = unbind(session, chat)
+    return len(contacts), any(addresses.usable(session, c.id, "email") for c in contacts)

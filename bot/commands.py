@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
+from bot.binding import CHAT
 from bot.texts import COMMANDS, COORDINATOR_COMMANDS, command_description
-from db.models import Contact, Plan
+from db.models import AddressState, Contact, ContactAddress, Plan
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,10 @@ async def set_coordinator_commands(bot: Bot, engine: Engine) -> None:
     """At start-up: the coordinators' chats get their longer menu (they are few)."""
     with Session(engine) as session:
         offices = set(session.exec(select(Plan.coordinator_id).where(col(Plan.coordinator_id).is_not(None))))
-        chats = session.exec(select(Contact.telegram_chat_id, Contact.language)
+        chats = session.exec(select(ContactAddress.address, Contact.language)
+                             .join(Contact, ContactAddress.contact_id == Contact.id)
                              .where(col(Contact.department_id).in_(offices), Contact.active == True,
-                                    col(Contact.telegram_chat_id).is_not(None))).all()
+                                    ContactAddress.channel == CHAT,
+                                    ContactAddress.state == AddressState.verified)).all()
     for chat, lang in dict(chats).items():
-        await set_chat_commands(bot, chat, lang, True)
+        await set_chat_commands(bot, int(chat), lang, True)

@@ -9,6 +9,7 @@ the others' share of the overall rate.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -17,10 +18,12 @@ from telegram.ext import AIORateLimiter
 from scheduler.settings import Settings
 
 _KEEP = 512  # per-chat limiters kept before idle ones are dropped
+NO_RETRY = -1  # rate_limit_args of a request that must not wait out a flood (the dispatcher does)
+_no_retry: ContextVar[bool] = ContextVar("no_retry", default=False)
 
 
 class _NoFinalFloodTrace(logging.Filter):
-    """With max_retries=0 (the channel's setting) a flood wait is handed to the dispatcher, which
+    """Without retries (the channel's requests) a flood wait is handed to the dispatcher, which
     records and honours it; PTB's traceback for it is noise."""
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -31,7 +34,8 @@ logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_NoFinalFloodTrace())
 
 
 class ChatRateLimiter(AIORateLimiter):
-    """AIORateLimiter with at most one request per `chat_seconds` to any one chat."""
+    """AIORateLimiter with at most one request per `chat_seconds` to any one chat; a request with
+    rate_limit_args=NO_RETRY is tried once whatever `max_retries` says."""
 
     def __init__(self, *, per_second: float, chat_seconds: float, group_per_minute: float,
                  max_retries: int = 0):
@@ -39,6 +43,14 @@ class ChatRateLimiter(AIORateLimiter):
                          group_max_rate=group_per_minute, group_time_period=60, max_retries=max_retries)
         self._chat_seconds = chat_seconds
         self._chats: dict[str, AsyncLimiter] = {}
+
+    @property
+    def _max_retries(self) -> int:  # AIORateLimiter reads it for every request
+        return 0 if _no_retry.get() else self._retries
+
+    @_max_retries.setter
+    def _max_retries(self, value: int) -> None:
+        self._retries = value
 
     @classmethod
     def from_settings(cls, settings: Settings, max_retries: int = 0) -> ChatRateLimiter:
@@ -56,6 +68,12 @@ class ChatRateLimiter(AIORateLimiter):
 
     async def process_request(self, callback, args, kwargs, endpoint: str, data: dict[str, Any],
                               rate_limit_args: int | None):
+        if rate_limit_args == NO_RETRY:
+            token = _no_retry.set(True)
+            try:
+                return await self.process_request(callback, args, kwargs, endpoint, data, None)
+            finally:
+                _no_retry.reset(token)
         chat = data.get("chat_id")
         if chat is None or not self._chat_seconds:
             return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)

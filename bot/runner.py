@@ -18,12 +18,10 @@ from sqlalchemy.engine import Engine
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
-from bot import feeds, webhook
-from bot.channel import api_urls
+from bot import client, feeds, webhook
 from bot.commands import set_coordinator_commands, set_default_commands
 from bot.context import Deps
 from bot.handlers import install
-from bot.limiter import ChatRateLimiter
 from scheduler.calendar.workdays import calendars
 from scheduler.settings import Settings
 
@@ -37,13 +35,9 @@ def _now() -> datetime:
 
 
 def build_application(engine: Engine, settings: Settings, *, clock: Clock | None = None) -> Application:
-    """The PTB application for the settings: Bot API server, rate limits, handlers."""
-    base_url, file_url = api_urls(settings.telegram_api_url)
-    builder = (Application.builder().token(settings.telegram_token.get_secret_value())
-               .base_url(base_url).base_file_url(file_url).job_queue(None)
-               # Replies and edits retry flood waits themselves (the dispatcher does its own).
-               .rate_limiter(ChatRateLimiter.from_settings(settings, max_retries=3))
-               .get_updates_read_timeout(settings.telegram_poll_timeout + 10))
+    """The PTB application for the settings, on the process's one Telegram client (its Bot API
+    server and rate limiter, shared with the Telegram channel), with Duban's handlers."""
+    builder = Application.builder().bot(client.shared(settings).hold()).job_queue(None)
     if settings.telegram_mode == "webhook":
         builder = builder.updater(None)
     application = builder.build()

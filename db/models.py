@@ -48,19 +48,40 @@ class Contact(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     department_id: int = Field(foreign_key="department.id", index=True)
     name: str = Field(max_length=200)
-    email: str | None = Field(default=None, max_length=320)
-    telegram_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
     language: str = Field(default="zh", max_length=8)
     role: str = Field(default="primary", max_length=16)  # primary | backup | supervisor
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
-    # Set by the unsubscribe link; a plan reload keeps it (the plan file still lists the address).
-    email_opt_out_at: datetime | None = None
+
+
+class AddressState(StrEnum):
+    """Whether a contact's address on a channel is used: `verified` it is; `opted_out` the person
+    asked to stop (an unsubscribe link); `disabled` the channel said it is gone (a blocked bot)."""
+
+    verified = "verified"
+    opted_out = "opted_out"
+    disabled = "disabled"
+
+
+class ContactAddress(SQLModel, table=True):
+    """A contact's address on one channel (an email address, a chat id), and whether it is used.
+    A plan reload rewrites the address but keeps the state, so it does not undo an opt-out."""
+
+    __table_args__ = (UniqueConstraint("contact_id", "channel", name="uq_contactaddress_contact_channel"),
+                      Index("ix_contactaddress_channel_address", "channel", "address"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=320)
+    state: str = Field(default=AddressState.verified, max_length=16)
+    reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
 
     @property
-    def mailable(self) -> bool:
-        """Has an address and has not unsubscribed."""
-        return bool(self.email) and self.email_opt_out_at is None
+    def usable(self) -> bool:
+        return self.state == AddressState.verified
 
 
 class Plan(SQLModel, table=True):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from db.addresses import set_address
 from db.models import Contact, Department, Duty, Occurrence, Plan
 from db.vocabulary import OccurrenceStatus
 
@@ -30,17 +31,19 @@ def find_department(session: Session, ref: str) -> Department:
                    + (f"; did you mean: {', '.join(hint)}?" if hint else "; see `duban departments`"))
 
 
-def add_contact(session: Session, department: Department, *, name: str, email: str | None,
-                telegram: int | None, language: str, role: str) -> Contact:
-    """A new contact; a second contact with the same name in one department is refused."""
+def add_contact(session: Session, department: Department, *, name: str, addresses: dict[str, str | None],
+                language: str, role: str) -> Contact:
+    """A new contact with its addresses (by channel; None: none); a second contact with the same
+    name in one department is refused."""
     exists = session.exec(select(Contact).where(Contact.department_id == department.id,
                                                 Contact.name == name)).first()
     if exists:
         raise ValueError(f"联系人已存在 contact {name!r} already exists in {department.name} (id {exists.id})")
-    contact = Contact(department_id=department.id, name=name, email=email,
-                      telegram_chat_id=telegram, language=language, role=role)
+    contact = Contact(department_id=department.id, name=name, language=language, role=role)
     session.add(contact)
     session.flush()
+    for channel, value in addresses.items():
+        set_address(session, contact.id, channel, value, contact.created_at)
     return contact
 
 

@@ -1,4 +1,8 @@
-"""Assembling a running Duban from settings: channels, renderer, signer, calendars, dispatcher."""
+"""Assembling a running Duban from settings: channels, renderer, signer, calendars, dispatcher.
+
+Importing this module registers every channel adapter (each declares itself in
+scheduler/channels/registry.py where it is defined): the core's console and email, bot/'s Telegram.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +16,18 @@ from fastapi import APIRouter
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+# Imported for their registration in scheduler/channels/registry.py: every channel adapter.
+import bot.channel  # noqa: F401
+import scheduler.channels.console
+import scheduler.channels.email  # noqa: F401
 from bot import webhook
 from db.models import utcnow
 from scheduler.access import links
 from scheduler.access.links import Signer
 from scheduler.calendar import workdays
 from scheduler.calendar.workdays import WorkdayCalendar
+from scheduler.channels import registry
 from scheduler.channels.base import Channel
-from scheduler.channels.console import ConsoleChannel
 from scheduler.messages.render import Renderer
 from scheduler.outbox.breaker import Backoff
 from scheduler.outbox.dispatcher import Dispatcher, DispatchPolicy
@@ -32,19 +40,9 @@ def calendars(settings: Settings) -> Callable[[str], WorkdayCalendar]:
 
 
 def channels(settings: Settings, extra: dict[str, Channel] | None = None) -> dict[str, Channel]:
-    """The channels the settings configure; the console when nothing else is."""
-    found: dict[str, Channel] = dict(extra or {})
-    if settings.smtp_url is not None:
-        from scheduler.channels.email import EmailChannel
-
-        found["email"] = EmailChannel.from_url(settings.smtp_url.get_secret_value(), settings.mail_from)
-    if settings.channels is not None:
-        found = {k: v for k, v in found.items() if k in settings.channels}
-        if "console" in settings.channels:
-            found["console"] = ConsoleChannel()
-    elif not found:
-        found["console"] = ConsoleChannel()
-    return found
+    """The channels the settings configure (DUBAN_CHANNELS: those of them), `extra` built ones
+    first; the registry's last resort (the console) when nothing else is."""
+    return registry.build(settings, settings.channels, extra)
 
 
 def signer(settings: Settings, now: Callable[[], datetime] = utcnow) -> Signer:

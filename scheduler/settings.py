@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scheduler.channels import registry
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = f"sqlite:///{ROOT / 'var' / 'duban.db'}"
 SECRET_KEY_LENGTH = 32  # characters of DUBAN_SECRET_KEY, at least
@@ -56,7 +58,7 @@ class Settings(BaseSettings):
     templates_dir: Path | None = None
     log_level: str = "INFO"
     secret_file: Path = ROOT / "var" / "secret.key"
-    channels: list[Literal["console", "email", "telegram"]] | None = None  # default: what is configured
+    channels: list[str] | None = None  # registered channel names; default: what is configured
     dispatch_batch: int = Field(200, ge=1, le=10000)
     lease_seconds: int = Field(120, ge=1)
     send_tries: int = Field(3, ge=1, le=10)
@@ -81,6 +83,12 @@ class Settings(BaseSettings):
                              f"{SECRET_KEY_LENGTH} characters; make one with {MAKE_SECRET}, or leave it unset "
                              "to use the generated secret file")
         return key
+
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, wanted: list[str] | None) -> list[str] | None:
+        """Every name must be a registered channel (scheduler/channels/registry.py)."""
+        return None if wanted is None else registry.check(wanted)
 
     @field_validator("log_level")
     @classmethod

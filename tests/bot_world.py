@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from bot.channel import TelegramChannel
 from bot.runner import serve_bot
+from db import addresses
 from db.models import Contact, Department, Duty, Occurrence, utcnow
 from duban import wiring
 from duban.service import Planning, tick
@@ -93,6 +94,12 @@ class World:
         with Session(self.engine) as s:
             return s.exec(select(Contact).where(Contact.name == name)).one()
 
+    def chat_of(self, name: str) -> int | None:
+        """The Telegram chat the contact is reached at (None: unbound or disabled)."""
+        with Session(self.engine) as s:
+            chat = addresses.usable(s, self.contact(name).id, "telegram")
+            return None if chat is None else int(chat)
+
     def occurrence(self, duty: str, period: str | None = None) -> Occurrence:
         with Session(self.engine) as s:
             q = select(Occurrence).join(Duty).where(Duty.key == duty).order_by(Occurrence.due)
@@ -106,7 +113,7 @@ class World:
     def dispatch(self, now: datetime | None = None, **overrides):
         """Plan and send as of `now` through the Telegram channel (and email when configured)."""
         settings = Settings(_env_file=None, **(self.settings.model_dump() | overrides))
-        channel = TelegramChannel.from_settings(settings, self.engine)
+        channel = TelegramChannel.from_settings(settings)
         dispatcher = wiring.dispatcher(self.engine, settings, wiring.channels(settings, {"telegram": channel}))
         planning = Planning(wiring.calendars(settings), horizon_days=60)
 

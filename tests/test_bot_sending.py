@@ -9,9 +9,9 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from db import addresses
 from db.models import Attempt, Contact, Delivery
 from tests.bot_world import DUE_EVE, LI, WANG, ZHANG, department_id
 from tests.telegram_server import CHAT_NOT_FOUND, SERVER_ERROR, Flood
@@ -26,9 +26,8 @@ def more_contacts(world, chats: list[int], department: str = "epb") -> None:
     """More contacts of `department`, each bound to one of `chats` (repeats share a group chat)."""
     dept = department_id(world.engine, department)
     with Session(world.engine) as s:
-        s.execute(insert(Contact), [{"department_id": dept, "name": f"联络员{i}", "telegram_chat_id": chat,
-                                     "email": f"c{i}@example.org", "language": "zh", "role": "backup",
-                                     "active": True} for i, chat in enumerate(chats)])
+        addresses.insert_contacts(s, dept, [(f"联络员{i}", {"telegram": str(chat), "email": f"c{i}@example.org"})
+                                            for i, chat in enumerate(chats)], role="backup")
         s.commit()
 
 
@@ -88,7 +87,7 @@ def test_server_errors_are_retried(world):
 def test_a_blocked_bot_unbinds_the_chat_falls_back_to_email_and_tells_the_coordinator(world, smtp_server):
     world.tg.block(ZHANG)
     world.dispatch(DUE_EVE, smtp_url=smtp_server.url(), mail_from="duban@example.org")
-    assert world.contact("张三").telegram_chat_id is None
+    assert world.chat_of("张三") is None
     assert [r.rcpt_tos[0] for r in smtp_server.messages] == ["zhang@example.org"]
     told = world.tg.sent_to(WANG)  # water and air failed for 张三: one notice (a day) for the contact
     assert len(told) == 1 and all("张三" in m.text and "blocked" in m.text for m in told)
@@ -102,21 +101,20 @@ def test_a_blocked_bot_unbinds_the_chat_falls_back_to_email_and_tells_the_coordi
 def test_a_chat_that_is_gone_is_treated_like_a_blocked_bot(world, smtp_server):
     world.tg.block(LI, CHAT_NOT_FOUND)
     world.dispatch(BRIEFING_EVE, smtp_url=smtp_server.url(), mail_from="duban@example.org")
-    assert world.contact("Li Si").telegram_chat_id is None
+    assert world.chat_of("Li Si") is None
     assert "li@example.org" in [r.rcpt_tos[0] for r in smtp_server.messages]
     assert any("Li Si" in m.text for m in world.tg.sent_to(WANG))
 
 
 def test_a_group_that_became_a_supergroup_is_followed(world):
     with Session(world.engine) as s:
-        contact = s.exec(select(Contact).where(Contact.name == "Li Si")).one()
-        contact.telegram_chat_id, contact_id = -5001, contact.id
-        s.add(contact)
+        contact_id = s.exec(select(Contact.id).where(Contact.name == "Li Si")).one()
+        addresses.bind(s, contact_id, "telegram", "-5001", BRIEFING_EVE)
         s.commit()
     world.tg.migrate(-5001, -1005001)
     world.dispatch(BRIEFING_EVE)
     assert len(world.tg.sent_to(-1005001)) == 1 and world.tg.sent_to(-5001) == []
-    assert world.contact("Li Si").telegram_chat_id == -1005001
+    assert world.chat_of("Li Si") == -1005001
     with Session(world.engine) as s:
         mine = s.exec(select(Delivery.status).where(Delivery.contact_id == contact_id,
                                                     Delivery.send_at <= BRIEFING_EVE)).all()

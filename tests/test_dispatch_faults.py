@@ -16,10 +16,11 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert
+from sqlalchemy import func
 from sqlmodel import Session, select
 
-from db.models import Attempt, Contact, Delivery, Department, utcnow
+from db.addresses import insert_contacts
+from db.models import Attempt, Delivery, Department, utcnow
 from duban import wiring
 from duban.service import Planning, tick
 from scheduler.calendar.workdays import calendar_for
@@ -49,8 +50,7 @@ def burst(engine, tmp_path: Path, n: int = BURST) -> None:
         store_plan(s, read_plan(tmp_path / "plan.yaml", date(2016, 9, 1)), calendar=CN,
                    today=date(2016, 9, 1), horizon_days=60, now=utcnow())
         dept = s.exec(select(Department)).one()
-        s.execute(insert(Contact), [{"department_id": dept.id, "name": f"联络员{i}", "email": f"c{i}@example.org",
-                                     "language": "zh", "role": "primary", "active": True} for i in range(n)])
+        insert_contacts(s, dept.id, [(f"联络员{i}", {"email": f"c{i}@example.org"}) for i in range(n)])
         plan_deliveries(s, SEND_AT - timedelta(days=1), calendars=lambda _: CN, horizon_days=60)
         s.commit()
         assert s.exec(select(func.count()).select_from(Delivery)).one() == n

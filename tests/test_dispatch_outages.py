@@ -14,11 +14,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from db import outbox
-from db.models import Contact, Delivery, Department, utcnow
+from db.addresses import insert_contacts
+from db.models import Delivery, Department, utcnow
+from db.queries import add_contact
 from duban import wiring
 from duban.service import Planning, tick
 from scheduler.calendar.workdays import calendar_for
@@ -57,9 +59,7 @@ def burst(engine, tmp_path: Path):
         store_plan(s, read_plan(tmp_path / "plan.yaml", date(2016, 9, 1)), calendar=CN,
                    today=date(2016, 9, 1), horizon_days=60, now=utcnow())
         epb = s.exec(select(Department).where(Department.key == "epb")).one()
-        s.execute(insert(Contact), [{"department_id": epb.id, "name": f"联络员{i}", "email": address,
-                                     "language": "zh", "role": "primary", "active": True}
-                                    for i, address in enumerate(people())])
+        insert_contacts(s, epb.id, [(f"联络员{i}", {"email": address}) for i, address in enumerate(people())])
         plan_deliveries(s, SEND_AT - timedelta(days=1), calendars=lambda _: CN, horizon_days=60)
         s.commit()
     return engine
@@ -114,6 +114,10 @@ def test_a_relay_down_longer_than_the_retry_budget_loses_nothing_and_is_told_onc
     assert ticks.paused() == {}
     said = notices(smtp_server)
     assert len(said) == 2 and "暂停" in said[0] and "恢复" in said[1]
+    paused, back = (r.message.get_body(("plain",)).get_content() for r in smtp_server.messages
+                    if r.rcpt_tos[0] == COORDINATOR)
+    assert "渠道无法发送" in paused and "cannot send" not in paused  # a Chinese coordinator: Chinese only
+    assert "渠道已恢复" in back and "is back" not in back
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "email" in errors[0].getMessage()
     assert any("is back" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
@@ -162,7 +166,7 @@ def two_duties_for_one_contact(engine, tmp_path: Path) -> None:
         store_plan(s, read_plan(tmp_path / "plan.yaml", date(2016, 9, 1)), calendar=CN,
                    today=date(2016, 9, 1), horizon_days=60, now=utcnow())
         epb = s.exec(select(Department).where(Department.key == "epb")).one()
-        s.add(Contact(department_id=epb.id, name="张三", email="zhang@example.org"))
+        add_contact(s, epb, name="张三", addresses={"email": "zhang@example.org"}, language="zh", role="primary")
         plan_deliveries(s, SEND_AT - timedelta(days=1), calendars=lambda _: CN, horizon_days=60)
         s.commit()
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.channels.base import Message, Receipt, TransportError
+from scheduler.channels.base import Message, Receipt, Recipient, TransportError
 from scheduler.channels.email import EmailChannel
 from tests.smtp_server import SmtpServer, auth_without_tls
 
@@ -32,7 +32,10 @@ def run(coro: Awaitable[T]) -> T:
     return asyncio.run(coro)  # type: ignore[arg-type]
 
 
-def reminder(to: str = "张三 <zhangsan@example.org>", n: int = 1) -> Message:
+ZHANGSAN = Recipient("张三", "zhangsan@example.org")
+
+
+def reminder(to: Recipient = ZHANGSAN, n: int = 1) -> Message:
     return Message(recipient=to,
                    subject=f"【督办】请于3月31日前报送：政务公开工作要点（第一季度）#{n}",
                    text=f"张三，您好：\n政务公开工作要点第一季度执行情况将于3月31日到期。\n#{n}",
@@ -107,7 +110,7 @@ def test_text_and_html_are_alternatives_of_one_message(smtp_server: SmtpServer) 
 
 
 def test_a_message_without_html_is_plain_text(smtp_server: SmtpServer) -> None:
-    plain = Message(recipient="li@example.org", subject="Plain", text="只有文字")
+    plain = Message(recipient=Recipient("", "li@example.org"), subject="Plain", text="只有文字")
     run(send_all(channel(smtp_server), plain))
 
     mail = smtp_server.messages[0].message
@@ -137,7 +140,7 @@ def test_every_message_gets_its_own_message_id(smtp_server: SmtpServer) -> None:
 
 
 def test_a_subject_with_a_line_break_stays_one_header(smtp_server: SmtpServer) -> None:
-    sneaky = Message(recipient="li@example.org", subject="报送提醒\r\nBcc: victim@example.org",
+    sneaky = Message(recipient=Recipient("", "li@example.org"), subject="报送提醒\r\nBcc: victim@example.org",
                      text="x")
     run(send_all(channel(smtp_server), sneaky))
 
@@ -147,7 +150,7 @@ def test_a_subject_with_a_line_break_stays_one_header(smtp_server: SmtpServer) -
 
 
 def test_an_extra_header_with_a_line_break_is_refused_for_good(smtp_server: SmtpServer) -> None:
-    bad = Message(recipient="li@example.org", subject="x", text="x",
+    bad = Message(recipient=Recipient("", "li@example.org"), subject="x", text="x",
                   headers={"List-Unsubscribe": "<https://x>\r\nBcc: victim@example.org"})
 
     error = fails(channel(smtp_server), bad)
@@ -156,9 +159,11 @@ def test_an_extra_header_with_a_line_break_is_refused_for_good(smtp_server: Smtp
     assert smtp_server.connections == 0
 
 
-@pytest.mark.parametrize("recipient", ["张三 <not an address>", "张三 <>", "no-at-sign", "张 <张@例子.中国>"])
+@pytest.mark.parametrize("recipient", [Recipient("张三", "not an address"), Recipient("张三", ""),
+                                       Recipient("", "no-at-sign"), Recipient("张", "张@例子.中国"),
+                                       Recipient("张三", None)])
 def test_an_invalid_recipient_is_permanent_and_never_reaches_the_server(
-        smtp_server: SmtpServer, recipient: str) -> None:
+        smtp_server: SmtpServer, recipient: Recipient) -> None:
     error = fails(channel(smtp_server), reminder(to=recipient))
 
     assert error.permanent
@@ -186,7 +191,7 @@ def display_name(data: bytes) -> str:
 def test_any_message_parses_back_exactly_and_within_line_limits(subject: str, name: str, text: str,
                                                                  html: str | None) -> None:
     ch = EmailChannel.from_url("smtp://127.0.0.1:25", SENDER)
-    message = Message(recipient=f"{name} <someone@example.org>", subject=subject, text=text,
+    message = Message(recipient=Recipient(name, "someone@example.org"), subject=subject, text=text,
                       html=html, headers={"List-Unsubscribe": UNSUBSCRIBE, "X-Note": subject})
 
     composed = ch.compose(message)
@@ -330,7 +335,7 @@ def test_an_unknown_mailbox_is_permanent_and_the_connection_stays_usable(
     smtp_server.reject("nobody@example.org")
     ch = channel(smtp_server)
 
-    error = fails(ch, reminder(n=1), reminder(to="无此人 <nobody@example.org>", n=2))
+    error = fails(ch, reminder(n=1), reminder(to=Recipient("无此人", "nobody@example.org"), n=2))
     run(send_all(ch, reminder(n=3)))
 
     assert error.permanent and not error.channel_down
@@ -386,7 +391,7 @@ def test_a_5xx_to_a_recipient_without_a_mailbox_status_carries_its_reply_to_comp
         smtp_server: SmtpServer) -> None:
     smtp_server.reject("zhang@example.org", "554 Relay access denied for <zhang@example.org>")
 
-    error = fails(channel(smtp_server), reminder(to="张三 <zhang@example.org>"))
+    error = fails(channel(smtp_server), reminder(to=Recipient("张三", "zhang@example.org")))
 
     assert error.permanent and not error.channel_down
     assert error.reply == "554 relay access denied for"  # the address cut out

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from markupsafe import escape
 
 from scheduler.messages.render import (
+    CHAT_LIMIT,
     PURPOSES,
-    TELEGRAM_LIMIT,
     Context,
     DepartmentTally,
     Item,
@@ -96,11 +96,11 @@ def visible(markup: str) -> str:
 
 
 def assert_telegram_safe(text: str) -> None:
-    assert len(text) < TELEGRAM_LIMIT
+    assert len(text) < CHAT_LIMIT
     assert "<" not in TELEGRAM_TAG.sub("", text) and ">" not in TELEGRAM_TAG.sub("", text)
 
 
-ALL = [(p, k, lang) for p in PURPOSES for k in ("email", "telegram") for lang in ("zh", "en")]
+ALL = [(p, k, lang) for p in PURPOSES for k in ("email", "chat") for lang in ("zh", "en")]
 
 
 @pytest.mark.parametrize(("purpose", "kind", "language"), ALL)
@@ -149,7 +149,7 @@ def test_informational_copies_carry_no_answer_links_and_say_who_answers():
     out = BUILTIN.render("due", "email", context([PROGRESS]))
     assert "（仅供知悉，由牵头部门办理）" in out.text and "（迟发提醒：系统曾中断）" in out.text
     assert "✅" not in out.text and "/a/" not in out.html and "需要协助" not in out.html
-    tg = BUILTIN.render("due", "telegram", context([PROGRESS], "en"))
+    tg = BUILTIN.render("due", "chat", context([PROGRESS], "en"))
     assert "(for your information; the lead department answers)" in tg.text
     assert "(sent late: the service was down)" in tg.text
 
@@ -173,7 +173,7 @@ def test_overdue_and_escalation_say_how_many_days_and_which_department():
     ctx = context_for("escalation", "zh")
     overdue = BUILTIN.render("overdue", "email", context_for("overdue", "zh"))
     assert overdue.subject.startswith("【已逾期5天】推动集中式生活饮用水")
-    escalation = BUILTIN.render("escalation", "telegram", ctx)
+    escalation = BUILTIN.render("escalation", "chat", ctx)
     assert escalation.subject.startswith("【督办升级】市环保局逾期5天：")
     assert "<b>市环保局</b> 负责的以下督办事项已逾期 <b>5</b> 天" in escalation.text
     en = BUILTIN.render("escalation", "email", context_for("escalation", "en"))
@@ -187,7 +187,7 @@ def test_a_help_request_quotes_the_contacts_note_for_the_coordinator():
 
 
 def test_a_notice_without_items_renders_its_text():
-    out = BUILTIN.render("notice", "telegram", context_for("notice", "zh"))
+    out = BUILTIN.render("notice", "chat", context_for("notice", "zh"))
     assert "系统通知：李强: telegram 发送失败（机器人被屏蔽），已改用邮件" in out.text
     assert out.subject.startswith("【系统通知】李强: telegram 发送失败")
 
@@ -198,7 +198,7 @@ def test_the_weekly_summary_counts_each_department_and_lists_what_is_overdue():
     assert " - 市环保局：已完成 3 项，未完成 2 项，已逾期 1 项" in out.text
     assert "逾期事项（1 项）" in out.text and "1. " not in out.text and HEARINGS.title in out.text
     assert re.search(r"<td[^>]*>市民政局</td>.*?<td[^>]*>2</td></tr>", out.html)
-    en = BUILTIN.render("weekly", "telegram", context([], "en", summary=weekly_summary()))
+    en = BUILTIN.render("weekly", "chat", context([], "en", summary=weekly_summary()))
     assert en.subject == "[Duban weekly] 26 Sep–30 Sep: 4 done, 3 overdue"
     assert "Nothing is overdue this week." in en.text
 
@@ -209,7 +209,7 @@ def test_a_script_in_a_title_is_escaped_in_html_and_telegram():
     assert "<script>" not in out.html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; 公开" in out.html
     assert "&lt;b&gt;环保&lt;/b&gt;" in out.html
     assert '<script>alert("x")</script> & 公开' in out.text  # plain text shows it as typed
-    tg = BUILTIN.render("upcoming", "telegram", context([evil]))
+    tg = BUILTIN.render("upcoming", "chat", context([evil]))
     assert "<script>" not in tg.text and "&lt;script&gt;" in tg.text
     assert_telegram_safe(tg.text)
 
@@ -223,7 +223,7 @@ def test_a_subject_stays_on_one_short_line():
 @pytest.mark.parametrize(("language", "more"), [("zh", "…还有 {} 项"), ("en", "… and {} more")])
 def test_a_200_item_telegram_digest_fits_and_says_how_many_more(language, more):
     items = [replace(WATER, occurrence_id=n, title=f"{WATER.title}（第{n}项）") for n in range(1, 201)]
-    text = BUILTIN.render("digest", "telegram", context(items, language)).text
+    text = BUILTIN.render("digest", "chat", context(items, language)).text
     assert_telegram_safe(text)
     shown = text.count("<code>")
     assert 3 < shown < 200
@@ -235,7 +235,7 @@ def test_a_200_item_telegram_digest_fits_and_says_how_many_more(language, more):
 def test_a_huge_note_on_telegram_is_cut_without_breaking_markup():
     ctx = context_for("help", "zh")
     ctx.items[0] = replace(ctx.items[0], note="需要协调<&>" * 2000)
-    assert_telegram_safe(BUILTIN.render("help", "telegram", ctx).text)
+    assert_telegram_safe(BUILTIN.render("help", "chat", ctx).text)
 
 
 def test_dates_and_periods_read_naturally_in_both_languages():
@@ -279,13 +279,13 @@ def test_a_coordinators_template_replaces_the_built_in_one(tmp_path):
 
 def test_an_override_dropped_in_later_applies_without_a_restart_and_leaves_when_removed(tmp_path):
     renderer = Renderer(tmp_path)
-    assert renderer.render("upcoming", "telegram", context([WATER])).subject.startswith("【督办提醒】")
+    assert renderer.render("upcoming", "chat", context([WATER])).subject.startswith("【督办提醒】")
     (tmp_path / "zh").mkdir()
     custom = tmp_path / "zh" / "upcoming.j2"
     custom.write_text(CUSTOM_UPCOMING, encoding="utf-8")
-    assert renderer.render("upcoming", "telegram", context([WATER])).subject.startswith("【请注意】")
+    assert renderer.render("upcoming", "chat", context([WATER])).subject.startswith("【请注意】")
     custom.unlink()
-    assert renderer.render("upcoming", "telegram", context([WATER])).subject.startswith("【督办提醒】")
+    assert renderer.render("upcoming", "chat", context([WATER])).subject.startswith("【督办提醒】")
 
 
 LEAD = "{% block lead %}{{ b(item.department) }}{% endblock %}"
@@ -316,7 +316,7 @@ def test_a_broken_override_falls_back_to_the_built_in_template_and_logs_why(tmp_
 def test_a_broken_shared_layout_override_also_falls_back(tmp_path, caplog):
     (tmp_path / "_tg.j2").write_text("{% for %}", encoding="utf-8")
     with caplog.at_level(logging.ERROR, logger="scheduler.messages.render"):
-        out = Renderer(tmp_path).render("digest", "telegram", context([WATER, HEARINGS]))
+        out = Renderer(tmp_path).render("digest", "chat", context([WATER, HEARINGS]))
     assert "1. <b>推动集中式" in out.text
     assert str(tmp_path / "_tg.j2") in caplog.text
 
@@ -332,4 +332,4 @@ def test_any_title_or_note_renders_and_stays_escaped(title, note, department):
         email = BUILTIN.render(purpose, "email", ctx)
         assert not any(unicodedata.category(c) == "Cc" for c in email.subject)  # no \n, \r, \0...
         assert str(escape(title)) in email.html and str(escape(department)) in email.html
-        assert_telegram_safe(BUILTIN.render(purpose, "telegram", ctx).text)
+        assert_telegram_safe(BUILTIN.render(purpose, "chat", ctx).text)

@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from db.models import Contact, Department, Duty, Occurrence, utcnow
+from db import addresses
+from db.models import Contact, ContactAddress, Department, Duty, Occurrence, utcnow
 from scheduler.access.links import Signer
 from scheduler.calendar.workdays import calendar_for
 from scheduler.plans.file import read_plan
@@ -48,6 +49,12 @@ def signer(now: datetime = NOW) -> Signer:
 def contact(engine: Engine, name: str = "张三") -> Contact:
     with Session(engine) as session:
         return session.exec(select(Contact).where(Contact.name == name)).one()
+
+
+def email_of(engine: Engine, name: str = "张三") -> ContactAddress | None:
+    """The contact's email address row (its state says whether it is used)."""
+    with Session(engine) as session:
+        return addresses.address(session, contact(engine, name).id, "email")
 
 
 def occurrence(engine: Engine, duty_key: str = "2-17", department: str = "epb", due: date | None = None,

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from db import queries
-from db.models import Contact
+from bot.binding import CHAT
+from db import addresses, queries
+from db.models import Contact, ContactAddress, Department, utcnow
 from duban.cli.common import JsonOpt, database, fail, out, print_json, print_table
 from scheduler.bounds import parse_id
 
@@ -54,19 +55,19 @@ def contacts_add(department: Annotated[str, typer.Option(help="Department id, na
     from scheduler.plans.file import ContactIn
 
     try:
-        ContactIn(department=department, name=name, email=email, telegram=telegram, lang=lang.value,
-                  role=role.value)
+        checked = ContactIn(department=department, name=name, email=email, telegram=telegram, lang=lang.value,
+                            role=role.value)
     except ValueError as exc:
         raise fail(f"无效的联系人 invalid contact: {exc.errors()[0]['msg']}") from None  # type: ignore[attr-defined]
     with database() as session:
         dept = queries.find_department(session, department)
         try:
-            contact = queries.add_contact(session, dept, name=name.strip(), email=email, telegram=telegram,
+            contact = queries.add_contact(session, dept, name=name.strip(), addresses=checked.addresses,
                                           language=lang.value, role=role.value)
         except ValueError as exc:
             raise fail(str(exc)) from None
-        item = {"id": contact.id, "department": dept.name, "name": contact.name, "email": contact.email,
-                "telegram": contact.telegram_chat_id, "lang": contact.language, "role": contact.role}
+        item = {"id": contact.id, "department": dept.name, "name": contact.name, "email": email,
+                "telegram": telegram, "lang": contact.language, "role": contact.role}
     if as_json:
         print_json(item)
     else:
@@ -80,10 +81,8 @@ def contacts_list(department: Annotated[str | None, typer.Option()] = None, as_j
     with database() as session:
         dept = queries.find_department(session, department) if department else None
         rows = queries.list_contacts(session, dept)
-        items = [{"id": c.id, "department": d.name, "name": c.name, "email": c.email,
-                  "email_opt_out_at": c.email_opt_out_at.isoformat() if c.email_opt_out_at else None,
-                  "telegram": c.telegram_chat_id, "lang": c.language, "role": c.role, "active": c.active}
-                 for c, d in rows]
+        found = addresses.addresses_of(session, (c.id for c, _ in rows))
+        items = [_listed(c, d, found.get(c.id, {})) for c, d in rows]
     if as_json:
         print_json(items)
         return
@@ -91,6 +90,16 @@ def contacts_list(department: Annotated[str | None, typer.Option()] = None, as_j
                 [[i["id"], i["department"], i["name"],
                   f"{i['email']} (已退订 unsubscribed)" if i["email_opt_out_at"] else i["email"],
                   i["telegram"], i["lang"], i["role"]] for i in items])
+
+
+def _listed(c: Contact, d: Department, found: dict[str, ContactAddress]) -> dict:
+    """A contact as `contacts list` shows it: the plan file's address fields, a usable chat id."""
+    email, chat = found.get("email"), found.get(CHAT)
+    opted_out = addresses.opted_out_at(email)
+    return {"id": c.id, "department": d.name, "name": c.name, "email": email.address if email else None,
+            "email_opt_out_at": opted_out.isoformat() if opted_out else None,
+            "telegram": int(chat.address) if chat is not None and chat.usable else None,
+            "lang": c.language, "role": c.role, "active": c.active}
 
 
 @contacts_app.command("resubscribe")
@@ -101,12 +110,11 @@ def contacts_resubscribe(contact_id: Annotated[int, typer.Argument(
         contact = session.get(Contact, contact_id)
         if contact is None:
             raise fail(f"找不到联系人 {contact_id} / no contact with id {contact_id}: see duban contacts list")
-        if not contact.email:
+        email = addresses.address(session, contact.id, "email")
+        if email is None:
             raise fail(f"{contact.name} 没有邮箱地址 / has no email address: add it in the plan file")
-        was = contact.email_opt_out_at
-        contact.email_opt_out_at = None
-        session.add(contact)
-    out.print(f"[green]✓[/green] {contact.name} <{contact.email}>: "
+        was = addresses.resubscribe(session, contact.id, "email", utcnow())
+    out.print(f"[green]✓[/green] {contact.name} <{email.address}>: "
               + ("恢复邮件提醒 email reminders resumed" if was else "本来就在接收邮件 was already receiving email"),
               highlight=False)
 

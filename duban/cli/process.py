@@ -22,13 +22,8 @@ def _wired():
     s = settings()
     engine = make_engine(s.database_url)
     planning = Planning(wiring.calendars(s), s.horizon_days, s.overdue_lookahead_days)
-    extra = {}
-    if s.telegram_token is not None:
-        from bot.channel import TelegramChannel
-
-        extra["telegram"] = TelegramChannel.from_settings(s)
     try:
-        channels = wiring.channels(s, extra)
+        channels = wiring.channels(s)
     except ValueError as exc:  # e.g. a DUBAN_SMTP_URL that is not smtp:// or smtps://
         raise fail(str(exc)) from None
     return engine, planning, wiring.dispatcher(engine, s, channels)

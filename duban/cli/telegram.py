@@ -42,7 +42,7 @@ def bot_username(settings: Settings) -> str | None:
         return None
     from telegram.error import TelegramError
 
-    from bot.channel import make_bot
+    from bot.client import make_bot
 
     async def ask() -> str:
         async with make_bot(settings, None) as bot:

@@ -1,4 +1,5 @@
-"""The one small interface every channel implements: `name`, `limits`, `send(message) -> receipt`."""
+"""The one small interface every channel implements: `name`, `limits`, `send(message) -> receipt`.
+What a channel is (its address kind, layout, errors) is declared in scheduler/channels/registry.py."""
 
 from __future__ import annotations
 
@@ -15,10 +16,22 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """Who a message is for: the contact's name and its address on the channel (an email address,
+    a chat id; None for a channel that reaches people by name, such as the console)."""
+
+    name: str
+    address: str | None = None
+
+    def __str__(self) -> str:
+        return self.address if self.address is not None else self.name
+
+
+@dataclass(frozen=True)
 class Message:
     """A rendered message for one recipient on one channel."""
 
-    recipient: str  # address on the channel: email address, chat id, or a name for the console
+    recipient: Recipient
     subject: str
     text: str
     html: str | None = None
@@ -34,6 +47,9 @@ class Receipt:
     """What the channel answered: its id for the message, if it gives one."""
 
     provider_id: str | None = None
+    # The recipient's new address, when the channel followed a move (a group became a supergroup):
+    # the dispatcher rewrites the address in its own session.
+    moved_to: str | None = None
 
 
 class TransportError(Exception):
@@ -44,15 +60,18 @@ class TransportError(Exception):
     sender refused, 4xx): the dispatcher pauses the channel and spends no delivery's attempts.
     Neither: this message may go later (retried, spending its attempts). `reply` is the
     provider's answer without addresses, so that refusals of different recipients compare.
+    `disable`: the recipient's address is gone for good (a blocked bot, a deleted chat): the
+    dispatcher disables it in the addresses table, in its own session (implies permanent).
     """
 
     def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None,
-                 channel_down: bool = False, reply: str | None = None):
+                 channel_down: bool = False, reply: str | None = None, disable: bool = False):
         super().__init__(message)
-        self.permanent = permanent and not channel_down
+        self.permanent = (permanent or disable) and not channel_down
         self.retry_after = retry_after
         self.channel_down = channel_down
         self.reply = reply
+        self.disable = disable and not channel_down
 
 
 class Channel(Protocol):

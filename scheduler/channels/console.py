@@ -7,6 +7,7 @@ import sys
 from typing import TextIO
 
 from scheduler.channels.base import Limits, Message, Receipt
+from scheduler.channels.registry import ChannelSpec, register
 
 
 class ConsoleChannel:
@@ -25,3 +26,8 @@ class ConsoleChannel:
 
     async def close(self) -> None:
         self.stream.flush()
+
+
+# Reaches every contact by name: the last resort, used when nothing else is configured.
+register(ChannelSpec(name="console", address=None, priority=100, layout="email",
+                     build=lambda settings: ConsoleChannel()))

@@ -22,6 +22,7 @@ import aiosmtplib
 from aiosmtplib import SMTPResponseException, SMTPServerDisconnected
 
 from scheduler.channels.base import Limits, Message, Receipt, TransportError
+from scheduler.channels.registry import ChannelSpec, register
 
 _ADDRESS = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+")
 _PARAMS = {"starttls", "verify", "timeout"}
@@ -94,7 +95,7 @@ def _seconds(values: dict[str, list[str]]) -> float:
 
 
 def _split(address: str) -> tuple[str, str]:
-    """'Name <addr>' (as the dispatcher writes it) into (name, addr); a bare address has no name."""
+    """'Name <addr>' (as DUBAN_MAIL_FROM may be written) into (name, addr); a bare address has no name."""
     text = address.strip()
     if text.endswith(">") and "<" in text:
         name, _, addr = text[:-1].rpartition("<")
@@ -130,12 +131,12 @@ def _header(name: str, value: str) -> str:
     return f"{name}: {_encoded_words(value, 74 - len(name))}"
 
 
-def _mailbox(address: str) -> tuple[str, str]:
-    """(header value, bare address) for 'Name <addr>'; a Chinese name becomes encoded words."""
-    name, addr = _split(address)
+def _mailbox(name: str, addr: str) -> tuple[str, str]:
+    """(header value, bare address) for a name and an address; a Chinese name becomes encoded words."""
+    name = " ".join(name.strip().strip('"').split())
     if not (addr.isascii() and _ADDRESS.fullmatch(addr)):
-        raise TransportError(_say(f"收件人邮件地址无效：{address!r}。",
-                                  f"Invalid recipient email address: {address!r}."), permanent=True)
+        raise TransportError(_say(f"收件人邮件地址无效：{addr!r}。",
+                                  f"Invalid recipient email address: {addr!r}."), permanent=True)
     if name and not name.isascii():
         return f"{_encoded_words(name, 60)} <{addr}>", addr
     return formataddr((name, addr)), addr  # quotes an ASCII name when it needs it
@@ -190,7 +191,7 @@ class EmailChannel:
     def __init__(self, config: SmtpConfig, mail_from: str):
         self.config = config
         try:
-            self._from, self.sender = _mailbox(mail_from)
+            self._from, self.sender = _mailbox(*_split(mail_from))
         except TransportError:
             raise ValueError(_say(f"DUBAN_MAIL_FROM 不是有效的邮件地址：{mail_from!r}。",
                                   f"DUBAN_MAIL_FROM is not a valid email address: "
@@ -210,7 +211,7 @@ class EmailChannel:
 
     def compose(self, message: Message) -> Composed:
         """The MIME message: text and HTML alternatives, UTF-8 headers, Message-ID and Date."""
-        to, recipient = _mailbox(message.recipient)
+        to, recipient = _mailbox(message.recipient.name, message.recipient.address or "")
         message_id = make_msgid(domain=self._domain)
         headers = [f"From: {self._from}", f"To: {to}",
                    _header("Subject", " ".join(message.subject.split())),  # no line break inside
@@ -381,3 +382,18 @@ def _unreachable(where: str, exc: BaseException, verify: bool) -> str:
     if verify and "CERTIFICATE_VERIFY_FAILED" in detail:
         message += " （自签名证书可在 URL 末尾加 ?verify=0 / for a self-signed relay add ?verify=0 to the URL）"
     return message
+
+
+def _unsubscribe_headers(ctx) -> dict[str, str]:
+    """One-click unsubscribe (RFC 8058) for mail clients' button."""
+    return {"List-Unsubscribe": f"<{ctx.unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def _from_settings(settings) -> EmailChannel | None:
+    if settings.smtp_url is None:
+        return None
+    return EmailChannel.from_url(settings.smtp_url.get_secret_value(), settings.mail_from)
+
+
+register(ChannelSpec(name="email", address="email", priority=20, layout="email", build=_from_settings,
+                     headers=_unsubscribe_headers, opt_out=True))

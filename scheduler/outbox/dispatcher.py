@@ -24,14 +24,25 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from db import outbox
-from db.models import Attempt, Contact, Delivery, Department, Duty, Occurrence, Plan
+from db import addresses, outbox
+from db.models import (
+    Attempt,
+    Contact,
+    ContactAddress,
+    Delivery,
+    Department,
+    Duty,
+    Occurrence,
+    Plan,
+)
 from db.queries import today_in
 from db.vocabulary import PLANNED, DeliveryStatus, OccurrenceStatus, Purpose
 from scheduler.access.feed_tokens import contact_feed_urls
 from scheduler.access.links import ACTIONS, Signer
 from scheduler.calendar.workdays import WorkdayCalendar
-from scheduler.channels.base import Channel, Message, TransportError
+from scheduler.channels import registry
+from scheduler.channels.base import Channel, Message, Recipient, TransportError
+from scheduler.i18n import N_, Text
 from scheduler.messages.items import NO_LINKS, item_of
 from scheduler.messages.render import Context, Item, Links, Renderer
 from scheduler.outbox import breaker, rows
@@ -104,6 +115,7 @@ class _Row:
     plan: Plan | None
     dept: Department | None
     feed_url: str | None = None  # the contact's personal iCal feed, when one was issued
+    addresses: dict[str, ContactAddress] = field(default_factory=dict)  # the contact's, by channel
 
 
 def _retry_wait(policy: DispatchPolicy) -> Callable:
@@ -129,7 +141,7 @@ class Dispatcher:
         self._refusals: dict[str, _Refusals] = defaultdict(_Refusals)
 
     async def close(self) -> None:
-        """Close every channel (one SMTP connection, the bot's HTTP pool) at shutdown."""
+        """Close every channel (its connections, its HTTP pool) at shutdown."""
         for channel in self.channels.values():
             await channel.close()
 
@@ -160,7 +172,9 @@ class Dispatcher:
             .join(Plan, Duty.plan_id == Plan.id).join(Department, Occurrence.department_id == Department.id)
             .where(Occurrence.id.in_(wanted)))} if wanted else {}
         feeds = contact_feed_urls(session, list({c.id for _, c in pairs}), self.signer)
-        return [_Row(d, c, *context.get(d.occurrence_id, (None,) * 4), feed_url=feeds.get(c.id)) for d, c in pairs]
+        found = addresses.addresses_of(session, (c.id for _, c in pairs))
+        return [_Row(d, c, *context.get(d.occurrence_id, (None,) * 4), feed_url=feeds.get(c.id),
+                     addresses=found.get(c.id, {})) for d, c in pairs]
 
     def _still_wanted(self, rows: list[_Row], now: datetime) -> tuple[list[_Row], list[_Row]]:
         """Split into rows to send and rows to cancel: closed or snoozed occurrences, superseded ones."""
@@ -182,12 +196,7 @@ class Dispatcher:
         """The delivery's forced channel (fallbacks), else the contact's preferred one we have."""
         if r.d.channel:
             return r.d.channel if r.d.channel in self.channels else None
-        c = r.contact
-        if c.telegram_chat_id is not None and "telegram" in self.channels:
-            return "telegram"
-        if c.mailable and "email" in self.channels:
-            return "email"
-        return "console" if "console" in self.channels else None
+        return next(iter(_reaching(r.addresses, self.channels)), None)
 
     async def _batch(self, session: Session, ids: list[int], now: datetime, report: DispatchReport,
                      lease: _Lease) -> None:
@@ -258,18 +267,14 @@ class Dispatcher:
                        feed_url=first.feed_url)
 
     def _message(self, session: Session, channel: str, group: list[_Row], now: datetime) -> Message:
-        contact = group[0].contact
         purpose = Purpose.digest if len(group) > 1 else group[0].d.purpose
         ctx = self._context(session, group, now)
-        kind = "telegram" if channel == "telegram" else "email"
-        rendered = self.renderer.render(purpose, kind, ctx)
+        spec = registry.spec(channel)
+        rendered = self.renderer.render(purpose, spec.message_layout, ctx)
         ids = ",".join(str(r.d.id) for r in group)
-        headers = {"X-Duban-Delivery": ids}
-        if channel == "email":
-            headers |= {"List-Unsubscribe": f"<{ctx.unsubscribe_url}>",
-                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        headers = {"X-Duban-Delivery": ids} | (dict(spec.headers(ctx)) if spec.headers else {})
         buttons = tuple((r.occ.id, r.d.informational or r.d.purpose not in PLANNED) for r in group if r.occ)
-        return Message(recipient=_address(contact, channel), subject=rendered.subject, text=rendered.text,
+        return Message(recipient=_recipient(group[0], channel), subject=rendered.subject, text=rendered.text,
                        html=rendered.html, headers=headers, buttons=buttons, language=ctx.language)
 
     async def _send_group(self, session: Session, channel: str | None, group: list[_Row], now: datetime,
@@ -285,8 +290,12 @@ class Dispatcher:
         except TransportError as exc:
             self._record(session, tries)
             self._failed(session, channel, group, exc, now, report, pauses)
+            if exc.disable:  # after the fallback was queued to the contact's other channel
+                self._readdress(session, channel, group[0], None, str(exc), now)
             return
         self._record(session, tries)
+        if receipt.moved_to is not None:
+            self._readdress(session, channel, group[0], receipt.moved_to, "moved", now)
         changed = outbox.set_status(session, [r.d.id for r in group], DeliveryStatus.sent, holder=self.worker, sent_at=now,
                                     lease_until=None, provider_message_id=receipt.provider_id, channel=channel,
                                     attempts=group[0].d.attempts + len(tries) // len(group), last_error=None)
@@ -365,7 +374,7 @@ class Dispatcher:
             self._refusals[channel] = run = _Refusals(exc.reply)
         if exc.reply is None:
             return None
-        run.recipients.add(_address(group[0].contact, channel))
+        run.recipients.add(str(_recipient(group[0], channel)))
         if len(run.recipients) < self.policy.alike_refusals:
             run.ids += [r.d.id for r in group]
             return None
@@ -380,9 +389,9 @@ class Dispatcher:
         if opened:
             log.error("channel %s is down, paused until %s; its reminders wait: %s", channel, pause.until, error)
             self._tell_coordinators(session, rows.channel_paused, channel, pause.since, now,
-                                    f"{channel} 渠道无法发送，已暂停并自动重试；提醒均已保留，恢复后补发。"
-                                    f" / The {channel} channel cannot send: paused, retrying on its own; "
-                                    f"every reminder is kept and goes out when it is back. ({error[:300]})")
+                                    Text(N_("The {channel} channel cannot send: paused, retrying on its own; every "
+                                            "reminder is kept and goes out when it is back. ({error})"),
+                                         {"channel": channel, "error": error[:300]}))
         else:
             log.warning("channel %s still down (probe %d failed), paused until %s: %s", channel,
                         pause.failures, pause.until, error)
@@ -394,16 +403,19 @@ class Dispatcher:
             return  # another dispatcher ended the pause and told everyone
         log.warning("channel %s is back after %s: sending what waited", channel, now - pause.since)
         self._tell_coordinators(session, rows.channel_back, channel, pause.since, now,
-                                f"{channel} 渠道已恢复，暂停期间的提醒正在补发。"
-                                f" / The {channel} channel is back: what waited is being sent.")
+                                Text(N_("The {channel} channel is back: what waited is being sent."),
+                                     {"channel": channel}))
 
     def _tell_coordinators(self, session: Session, notice: Callable[..., rows.NewDelivery], channel: str,
-                           since: datetime, now: datetime, text: str) -> None:
-        """One notice to every coordinator contact, by another channel when they have one."""
+                           since: datetime, now: datetime, text: Text) -> None:
+        """One notice to every coordinator contact, in their language, by another channel when they have one."""
         coordinators = session.exec(select(Contact).where(
             Contact.active == True, Contact.department_id.in_(select(Plan.coordinator_id).distinct()))).all()
+        found = addresses.addresses_of(session, (c.id for c in coordinators))
         outbox.insert_new(session, rows.to_rows([
-            notice(channel, since, c.id, _other_channel(c, channel, self.channels), now, text) for c in coordinators]))
+            notice(channel, since, c.id, _other_channel(found.get(c.id, {}), channel, self.channels), now,
+                   text.say(c.language))
+            for c in coordinators]))
 
     def _give_up(self, session: Session, group: list[_Row], why: str, now: datetime,
                  report: DispatchReport) -> None:
@@ -416,7 +428,7 @@ class Dispatcher:
         queued = []
         for r in group:
             used = self.channel_for(r)
-            other = _other_channel(r.contact, used, self.channels)
+            other = _other_channel(r.addresses, used, self.channels)
             if other and r.d.fallback_of is None:
                 queued.append(rows.fallback(r.d, other, now))
             if r.d.purpose != Purpose.notice and r.plan is not None:
@@ -425,10 +437,32 @@ class Dispatcher:
         outbox.insert_new(session, rows.to_rows(queued))
 
 
-def _other_channel(contact: Contact, used: str | None, channels: dict[str, Channel]) -> str | None:
-    options = [c for c, ok in (("telegram", contact.telegram_chat_id is not None), ("email", contact.mailable))
-               if ok and c in channels and c != used]
-    return options[0] if options else None
+    def _readdress(self, session: Session, channel: str, r: _Row, new: str | None, why: str,
+                   now: datetime) -> None:
+        """Apply what the channel reported about the recipient's address, in this session: it
+        moved to `new`, or (None) it is gone and is disabled for every contact that had it."""
+        kind, old = registry.spec(channel).address, _recipient(r, channel).address
+        if kind is None or old is None:
+            return
+        if new is None:
+            n = addresses.disable(session, kind, old, why, now)
+            log.warning("%s address %s is gone (%s): disabled for %d contact(s)", channel, old, why, n)
+        else:
+            n = addresses.move(session, kind, old, new, now)
+            log.info("%s address %s moved to %s: updated %d contact(s)", channel, old, new, n)
+
+
+def _reaching(found: dict[str, ContactAddress], channels: dict[str, Channel]) -> list[str]:
+    """The running channels that reach a contact with these addresses, preferred first (those that
+    reach everyone by name come by their declared priority)."""
+    return [s.name for s in registry.specs() if s.name in channels
+            and (s.address is None or (s.address in found and found[s.address].usable))]
+
+
+def _other_channel(found: dict[str, ContactAddress], used: str | None, channels: dict[str, Channel]) -> str | None:
+    """The contact's preferred addressed channel other than `used` (a name-only one is no fallback)."""
+    return next((name for name in _reaching(found, channels)
+                 if name != used and registry.spec(name).address is not None), None)
 
 
 def _coordinator_contacts(session: Session, plan: Plan) -> list[int]:
@@ -438,10 +472,9 @@ def _coordinator_contacts(session: Session, plan: Plan) -> list[int]:
                                                       Contact.active == True)))
 
 
-def _address(contact: Contact, channel: str) -> str:
-    if channel == "email":
-        return f"{contact.name} <{contact.email}>"
-    if channel == "telegram":
-        return str(contact.telegram_chat_id)
-    return contact.name
+def _recipient(r: _Row, channel: str) -> Recipient:
+    """The contact's name and its address on `channel` (its state aside: a forced channel uses it)."""
+    kind = registry.spec(channel).address
+    found = r.addresses.get(kind) if kind is not None else None
+    return Recipient(r.contact.name, found.address if found is not None else None)
 

@@ -134,6 +134,11 @@ class ContactIn(Strict):
     lang: Literal["zh", "en"] = "zh"
     role: Literal["primary", "backup", "supervisor"] = "primary"
 
+    @property
+    def addresses(self) -> dict[str, str | None]:
+        """The contact's addresses by address kind, as the addresses table keeps them (text)."""
+        return {"email": self.email, "telegram": None if self.telegram is None else str(self.telegram)}
+
 
 class DutyIn(Strict):
     id: Key

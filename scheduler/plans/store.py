@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from db.addresses import set_address
 from db.bulk import insert_rows
 from db.models import Contact, Department, Duty, Occurrence, Plan
 from db.vocabulary import OccurrenceKind, OccurrenceStatus
@@ -57,17 +58,26 @@ def _departments(session: Session, data: PlanData, report: LoadReport) -> dict[s
     return existing
 
 
-def _contacts(session: Session, data: PlanData, depts: dict[str, Department], report: LoadReport) -> None:
+def _contacts(session: Session, data: PlanData, depts: dict[str, Department], report: LoadReport,
+              now: datetime) -> None:
     for c in data.contacts:
         dept = depts[c.department]
         row = session.exec(select(Contact).where(Contact.department_id == dept.id,
                                                  Contact.name == c.name)).first()
-        values = {"email": c.email, "telegram_chat_id": c.telegram, "language": c.lang, "role": c.role}
+        values = {"language": c.lang, "role": c.role}
         if row:
+            before = report.changes["contacts_updated"]
             _upsert(session, row, values, report, "contacts")
+            changed = [set_address(session, row.id, kind, value, now) for kind, value in c.addresses.items()]
+            if any(changed):  # every address set (no short cut), the contact counted once
+                report.changes["contacts_updated"] = before + 1
         else:
-            session.add(Contact(department_id=dept.id, name=c.name, **values))
+            row = Contact(department_id=dept.id, name=c.name, **values)
+            session.add(row)
+            session.flush()
             report.changes["contacts_added"] += 1
+            for kind, value in c.addresses.items():  # an opt-out survives a reload (set_address)
+                set_address(session, row.id, kind, value, now)
 
 
 def _plan_row(session: Session, data: PlanData, depts: dict[str, Department], report: LoadReport,
@@ -170,7 +180,7 @@ def store_plan(session: Session, data: PlanData, *, calendar: WorkdayCalendar, t
     stamped `now` (the caller's clock)."""
     report = LoadReport(plan=data.key)
     depts = _departments(session, data, report)
-    _contacts(session, data, depts, report)
+    _contacts(session, data, depts, report, now)
     plan = _plan_row(session, data, depts, report, now)
     duties = _duties(session, plan, data, report)
     sync_occurrences(session, plan, duties, depts, calendar,
