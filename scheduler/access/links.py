@@ -26,7 +26,7 @@ from itsdangerous import BadData, SignatureExpired, TimestampSigner
 from itsdangerous import Signer as PlainSigner
 
 from db.vocabulary import Action
-from scheduler.i18n import N_, Text
+from scheduler.i18n import N_, Told
 from scheduler.settings import ROOT, Settings
 
 ACTIONS = (Action.done, Action.snooze, Action.help)  # the answers a link (and a reminder's button) gives
@@ -44,12 +44,11 @@ _MESSAGES: dict[str, str] = {
 }
 
 
-class LinkError(Exception):
+class LinkError(Told):
     """A link that cannot be honoured: `reason` says why, `text` tells a person (in their language)."""
 
     def __init__(self, reason: Reason):
-        self.text = Text(_MESSAGES[reason])
-        super().__init__(str(self.text))
+        super().__init__(_MESSAGES[reason])
         self.reason = reason
 
 
