@@ -69,7 +69,9 @@ class Text:
     values: dict[str, object] = field(default_factory=dict)
 
     def say(self, language: str | None) -> str:
-        return translator(language).gettext(self.msgid).format(**self.values)
+        """In `language`; values that are Texts themselves (a stored word, a part) are said in it too."""
+        values = {k: v.say(language) if isinstance(v, Text) else v for k, v in self.values.items()}
+        return translator(language).gettext(self.msgid).format(**values)
 
     def __str__(self) -> str:
         return self.say(LANGUAGES[0])

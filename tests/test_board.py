@@ -78,6 +78,8 @@ def test_history_lists_deliveries_attempts_and_answers_in_order(engine, tmp_path
     with Session(engine) as session:
         h = history(session, occ.id, NOW)
     assert [i.kind for i in h.items] == ["delivery", "attempt", "answer"]
-    assert "421 try later" in h.items[1].text and "电话确认" in h.items[2].text
+    assert "421 try later" in str(h.items[1].text) and "电话确认" in str(h.items[2].text)
+    assert str(h.items[1].text) == "发送逾期未完成提醒（email）失败：421 try later"  # each reader's language
+    assert h.items[1].text.say("en") == "sending overdue reminder via email failed: 421 try later"
     assert h.items[2].at.utcoffset() == timedelta(hours=8)  # shown in the plan's time zone
     assert h.outcome == "late" and h.days_overdue == 57

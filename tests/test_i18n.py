@@ -10,6 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
 from bot.texts import (
     BUTTONS,
@@ -20,12 +21,16 @@ from bot.texts import (
     command_description,
     say,
 )
+from db.models import Duty, Plan, User
 from scheduler.i18n import KEYWORDS, LANGUAGES, ROOT_DIR, catalogue_path, translator
-from tests.web_world import app_for, contact, load_demo, occurrence, path_of, signer
+from scheduler.reports.board import board
+from tests.board_world import USER, load, log_in, logged_in
+from tests.board_world import client as board_client
+from tests.web_world import NOW, app_for, contact, load_demo, occurrence, path_of, signer
 
 CJK = re.compile(r"[\u3400-\u9fff\uff01-\uff5e\u3000-\u303f]")
 # Words a Chinese text may hold: commands, markup, values' placeholders, product and language names.
-LATIN_OK = {"code", "b", "https", "http", "www", "example", "gov", "cn", "html", "Telegram", "English", "ID",
+LATIN_OK = {"code", "b", "https", "http", "www", "example", "gov", "cn", "html", "Telegram", "English", "ID", "Excel",
             "URL", "tasks", "help", "done", "snooze", "feed", "lang", "stop", "overdue", "event", "start",
             "zh", "en", "d", "h", "wd", "next", "week", "tomorrow",
             "annual", "policy", "interpretation"}  # a duty key in /event's usage
@@ -104,6 +109,48 @@ def test_web_error_and_answer_link_pages_speak_one_language(engine, client):
     assert "推迟提醒" in zh and english_words(zh) == set()
     assert "Snooze" in en and not CJK.search(en), CJK.findall(en)
     missing = url[:20]
-    zh, en = client.get(missing).text, client.get(missing + "?lang=en").text
+    zh, en = client.get(missing + "?lang=zh").text, client.get(missing + "?lang=en").text
     assert "链接" in zh and english_words(visible(zh)) == set()
     assert "link" in en and not CJK.search(visible(en))
+
+
+def test_a_language_asked_for_sticks_for_the_next_pages(engine, client):
+    first = client.get("/login?lang=en")
+    assert "lang=en" in first.headers["set-cookie"] and "Coordinator login" in first.text
+    assert "Coordinator login" in client.get("/login").text  # no ?lang=: the cookie says English
+    assert "督办人员登录" in client.get("/login?lang=zh").text and "督办人员登录" in client.get("/login").text
+
+
+def english(browser: TestClient) -> TestClient:
+    browser.headers["accept-language"] = "en-US,en;q=0.9"
+    return browser
+
+
+def board_data(engine) -> tuple[str, ...]:
+    """What the demo's records say themselves (names, titles, months): a reader's data, not the page's words."""
+    with Session(engine) as session:
+        b = board(session, NOW)
+        rows = [*b.overdue, *b.upcoming]
+        names = [d.name for d in b.departments] + [r.department for r in rows] + [r.duty for r in rows]
+        duties = session.exec(select(Duty)).all()
+        names += [f"{d.title} ({', '.join(d.lead)})" for d in duties] + [d.requirement or "" for d in duties]
+        names += [p.title for p in session.exec(select(Plan))] + [u.display_name or "" for u in session.exec(select(User))]
+    return tuple(sorted({*names, USER} - {""}, key=len, reverse=True))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_board_and_the_login_page_speak_one_language(engine, tmp_path):
+    load(engine, tmp_path)
+    zh_reader, _ = logged_in(engine)
+    en_reader = english(board_client(engine))
+    assert log_in(en_reader).status_code == 303
+    data = board_data(engine)
+    late = occurrence(engine, "2-17")
+    zh_login = visible(board_client(engine).get("/login").text)
+    en_login = visible(english(board_client(engine)).get("/login").text)
+    assert "督办人员登录" in zh_login and english_words(zh_login) == set(), english_words(zh_login)
+    assert "Coordinator login" in en_login and not CJK.search(en_login), CJK.findall(en_login)
+    for path in ("/board", f"/occurrences/{late.id}"):
+        zh, en = visible(zh_reader.get(path).text, *data), visible(en_reader.get(path).text, *data)
+        assert "逾期" in zh and english_words(zh) == set(), (path, english_words(zh))
+        assert "overdue" in en.lower() and not CJK.search(en), (path, CJK.findall(en))

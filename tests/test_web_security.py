@@ -105,7 +105,7 @@ def test_a_real_server_believes_forwarded_for_only_from_trusted_proxies(engine, 
     plain = web_server(engine, settings(), lambda: NOW)
     for i in range(5):
         assert _log_in(plain, "guess", {"x-forwarded-for": f"192.0.2.{i}"}).status_code == 401
-    refused = _log_in(plain, PASSWORD, {"x-forwarded-for": "192.0.2.200"})
+    refused = _log_in(plain, PASSWORD, {"x-forwarded-for": "192.0.2.200", "accept-language": "en"})
     assert refused.status_code == 429 and "Too many" in refused.text
     assert_guarded(refused)
     assert httpx.get(f"{plain}/metrics", headers={"x-forwarded-for": "127.0.0.1"}).status_code == 401

@@ -34,16 +34,17 @@ from scheduler.access import logins
 from scheduler.access.links import signing_secret
 from scheduler.access.logins import SESSION_HOURS
 from scheduler.access.users import authenticate
+from scheduler.i18n import N_, Text, translator
 from web.deps import NowDep, SessionDep
-from web.pages import error_page, render
+from web.pages import error_page, render, request_language
 
 router = APIRouter(include_in_schema=False)
 
 COOKIE, DEVICE_COOKIE = "duban_session", "duban_device"
 SESSION_SALT, DEVICE_SALT = "duban-board-session", "duban-board-device"
 DEVICE_DAYS = 90
-CSRF_REFUSED = ("请求被拒绝 Request refused", ("表单已过期或来源不明，请返回页面刷新后重试。 / The form was stale or did not come "
-                "from this site (missing or wrong CSRF token): go back, reload the page and try again."))
+CSRF_REFUSED = (N_("Request refused"), N_("The form was stale or did not come from this site (missing or wrong "
+                                          "CSRF token): go back, reload the page and try again."))
 
 
 @dataclass(frozen=True)
@@ -166,11 +167,14 @@ def _set_device(request: Request, response: Response, username: str, now: dateti
 
 
 def _too_many(request: Request, wait: timedelta, next: str, username: str) -> Response:
+    lang = request_language(request)
     seconds = max(1, math.ceil(wait.total_seconds()))
     minutes = math.ceil(seconds / 60)
-    zh, en = (f"{seconds} 秒", f"{seconds} seconds") if seconds < 60 else (f"{minutes} 分钟", f"{minutes} minutes")
+    words = translator(lang)
+    wait_for = (words.ngettext("{n} second", "{n} seconds", seconds).format(n=seconds) if seconds < 60 else
+                words.ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes))
     response = page(request, "login.html", 429, next=_safe_next(next), username=username,
-                    error=f"登录失败次数过多，请 {zh}后再试。 / Too many failed logins: try again in {en}.")
+                    error=Text(N_("Too many failed logins: try again in {wait}."), {"wait": wait_for}).say(lang))
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -200,7 +204,7 @@ def login(request: Request, v: Visitor, session: SessionDep, now: NowDep,
         logins.note_failure(session, attempt, now)
         session.commit()
         return page(request, "login.html", 401, next=_safe_next(next), username=username,
-                    error="用户名或密码错误。 / Wrong username or password.")
+                    error=translator(request_language(request)).gettext(N_("Wrong username or password.")))
     logins.note_success(session, attempt)
     if v.sid is not None:
         logins.end_session(session, v.sid)  # logging in again ends the session this browser had

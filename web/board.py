@@ -20,18 +20,21 @@ from db.vocabulary import Action
 from scheduler.answers.events import record_event
 from scheduler.answers.record import Actor, Refused, answer
 from scheduler.bounds import as_id
+from scheduler.i18n import N_, told
 from scheduler.reports import board as numbers
-from scheduler.reports.monthly import OUTCOME_NAMES
 from web.auth import Visitor, csrf_ok, page, refuse_csrf, to_login
 from web.charts import completion_bars, due_heatmap
 from web.deps import NowDep, SessionDep
-from web.pages import error_page
+from web.pages import error_page, request_language
 
 router = APIRouter(include_in_schema=False)
 
-ACTIONS = {Action.done: "已完成 Done", Action.waive: "免办 Waive", Action.reopen: "重新打开 Reopen"}
-NOT_FOUND = ("事项不存在 Not found", ("没有这个事项，可能计划已修改。 / There is no such occurrence: "
-             "the plan may have changed. 返回看板 Back to the board: /board"))
+# msgids: the pages say them in the coordinator's language (web/pages.py)
+ACTIONS = {Action.done: N_("Done"), Action.waive: N_("Waive"), Action.reopen: N_("Reopen")}
+OUTCOMES = {"on_time": N_("done on time"), "late": N_("done late"), "waived": N_("waived"),
+            "open": N_("not yet due"), "overdue": N_("overdue")}
+NOT_FOUND = (N_("No such duty"), N_("There is no such occurrence: the plan may have changed. "
+                                   "Back to the board: /board"))
 
 
 def _no_such(occurrence_id: int) -> bool:
@@ -78,8 +81,10 @@ def occurrence_page(request: Request, occurrence_id: int, v: Visitor, session: S
         h = numbers.history(session, occurrence_id, now)
     except NotFound:
         return error_page(request, 404, *NOT_FOUND)
-    return page(request, "occurrence.html", user=v.user, h=h, actions=ACTIONS,
-                outcome=OUTCOME_NAMES[h.outcome], tz=ZoneInfo(h.row.plan.timezone))
+    lang = request_language(request)
+    items = [(item.at, item.kind, item.text.say(lang)) for item in h.items]
+    return page(request, "occurrence.html", user=v.user, h=h, items=items, actions=ACTIONS,
+                outcome=OUTCOMES[h.outcome], tz=ZoneInfo(h.row.plan.timezone))
 
 
 @router.post("/occurrences/{occurrence_id}/answer")
@@ -91,8 +96,7 @@ def answer_on_behalf(request: Request, occurrence_id: int, v: Visitor, session: 
     if v.user is None:
         return to_login(request)
     if action not in ACTIONS:
-        return error_page(request, 400, "无效操作 Invalid action",
-                          f"请选择：{'、'.join(ACTIONS.values())} / Choose one of the listed actions.")
+        return error_page(request, 400, N_("Invalid action"), N_("Choose one of the listed actions."))
     try:
         if _no_such(occurrence_id):
             raise NotFound(occurrence_id)
@@ -101,7 +105,7 @@ def answer_on_behalf(request: Request, occurrence_id: int, v: Visitor, session: 
     except NotFound:
         return error_page(request, 404, *NOT_FOUND)
     except (Refused, ValueError) as exc:
-        return error_page(request, 400, "未能记录 Not recorded", str(exc))
+        return error_page(request, 400, N_("Not recorded"), told(exc, request_language(request)))
     session.commit()
     return RedirectResponse(f"/occurrences/{occurrence_id}", status_code=303)
 
@@ -129,6 +133,6 @@ def event_form(request: Request, v: Visitor, session: SessionDep, now: NowDep,
                            note=note.strip() or None, recorded_by=_actor(v.user).name,
                            calendar_of=request.app.state.calendars)
     except (NotFound, ValueError) as exc:
-        return error_page(request, 400, "未能记录事件 Event not recorded", str(exc))
+        return error_page(request, 400, N_("Event not recorded"), told(exc, request_language(request)))
     session.commit()
     return RedirectResponse(f"/occurrences/{rec.occurrence.id}", status_code=303)

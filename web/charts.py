@@ -6,11 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from scheduler.i18n import N_
 from scheduler.reports.board import DepartmentScore
 
 BAR_ROW, BAR_LABEL, BAR_WIDTH = 26, 130, 200  # px in the SVG's own units; it scales to the screen
 CELL = 12
 LEVELS = ("#ebedf0", "#f4c7a1", "#ef8a4b", "#c8501d", "#8b1a1a")
+MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"), N_("Aug"), N_("Sep"),
+          N_("Oct"), N_("Nov"), N_("Dec"))  # msgids: the template says them in the reader's language
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ class Cell:
     x: int
     y: int
     color: str
-    title: str
+    day: date
+    count: int  # due that day
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ class HeatMap:
     width: int
     height: int
     cells: list[Cell]
-    months: list[tuple[int, str]]  # (x, label)
+    months: list[tuple[int, str]]  # (x, label msgid)
     legend: tuple[str, ...] = LEVELS
 
 
@@ -75,9 +79,9 @@ def due_heatmap(year: int, per_day: dict[date, int]) -> HeatMap:
         week = (day - start).days // 7
         x, y = week * CELL, day.weekday() * CELL
         if day.day == 1:
-            months.append((x, f"{day.month}月"))
+            months.append((x, MONTHS[day.month - 1]))
         n = per_day.get(day, 0)
-        cells.append(Cell(x, y + 14, LEVELS[_level(n, most)], f"{day.isoformat()}: {n} 项到期 due"))
+        cells.append(Cell(x, y + 14, LEVELS[_level(n, most)], day, n))
         day += timedelta(days=1)
     weeks = (date(year, 12, 31) - start).days // 7 + 1
     return HeatMap(year, weeks * CELL, 7 * CELL + 14, cells, months)

@@ -5,6 +5,7 @@ way a route tells a person what went wrong (never a stack trace). Templates say 
 `_()` (Jinja2's i18n extension over the gettext catalogues of scheduler/i18n.py), one environment
 per language; the language is the request's (`?lang=`, then the `lang` cookie, then
 Accept-Language, Chinese by default) unless the route knows its reader's (an answer link's contact).
+A page asked for with `?lang=` sets the `lang` cookie, so the next pages follow it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.exceptions import HTTPException
 
 from scheduler.i18n import LANGUAGES, N_, Text, language_of, translator
 
+LANG_DAYS = 365  # how long a language asked for with ?lang= is remembered (the `lang` cookie)
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
 
 
@@ -49,8 +51,11 @@ def render(request: Request, name: str, status_code: int = 200, reader: str | No
            **context) -> HTMLResponse:
     """The page `name` in the request's language (`reader`: the person's own, when the route knows it)."""
     lang = request_language(request, reader)
-    return _BY_LANGUAGE[lang].TemplateResponse(request, name, {"lang": lang, **context},
-                                               status_code=status_code)
+    response = _BY_LANGUAGE[lang].TemplateResponse(request, name, {"lang": lang, **context},
+                                                   status_code=status_code)
+    if asked := request.query_params.get("lang"):  # a language asked for sticks for the next pages
+        response.set_cookie("lang", language_of(asked), max_age=LANG_DAYS * 86400, samesite="lax", path="/")
+    return response
 
 
 def error_page(request: Request, status_code: int, title: str | Text, message: str | Text,

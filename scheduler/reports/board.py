@@ -7,7 +7,7 @@ overdue are calendar days (自然日), which is how the offices count 逾期 on 
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from db.models import Answer, Attempt, Delivery, Department, Duty, Occurrence, Plan
 from db.queries import OccurrenceRow, occurrence_row, today_in
 from db.vocabulary import OccurrenceStatus
+from scheduler.i18n import N_, Text
 from scheduler.reports.monthly import OUTCOMES, outcome_of
 
 UPCOMING_DAYS = 14
@@ -119,8 +120,8 @@ def board(session: Session, now: datetime, *, tz: str = "Asia/Shanghai") -> Boar
 @dataclass(frozen=True)
 class HistoryItem:
     at: datetime  # in the plan's time zone
-    kind: str  # delivery | attempt | answer
-    text: str
+    kind: str  # delivery | attempt | answer (msgids)
+    text: Text  # said in the reader's language
 
 
 @dataclass
@@ -137,21 +138,35 @@ def history(session: Session, occurrence_id: int, now: datetime) -> OccurrenceHi
     today = today_in(row.plan.timezone, now)
     items: list[HistoryItem] = []
     deliveries = session.exec(select(Delivery).where(Delivery.occurrence_id == occurrence_id)).all()
-    names = defaultdict(str)
+    names: dict[int, Text] = {}
     for d in deliveries:
-        names[d.id] = f"{d.purpose} via {d.channel}"
-        items.append(HistoryItem(d.send_at, "delivery", f"提醒 reminder {d.purpose} via {d.channel}: {d.status}"))
+        names[d.id] = Text(N_("{purpose} reminder via {channel}"), {"purpose": _word(d.purpose), "channel": d.channel})
+        items.append(HistoryItem(d.send_at, N_("delivery"), Text(N_("{what}: {status}"),
+                                                                 {"what": names[d.id], "status": _word(d.status)})))
     if deliveries:
         attempts = session.exec(select(Attempt).where(col(Attempt.delivery_id).in_([d.id for d in deliveries])))
         for a in attempts:
-            result = "成功 ok" if a.ok else f"失败 failed: {a.error or ''}"
-            items.append(HistoryItem(a.at, "attempt", f"发送 send {names[a.delivery_id]} — {result}"))
+            result = (Text(N_("sending {what}: done"), {"what": names[a.delivery_id]}) if a.ok else
+                      Text(N_("sending {what} failed: {error}"), {"what": names[a.delivery_id], "error": a.error or ""}))
+            items.append(HistoryItem(a.at, N_("attempt"), result))
     for ans in session.exec(select(Answer).where(Answer.occurrence_id == occurrence_id)):
         note = f" — {ans.note}" if ans.note else ""
-        items.append(HistoryItem(ans.at, "answer", f"{ans.action} by {ans.actor} ({ans.channel}){note}"))
+        items.append(HistoryItem(ans.at, N_("answer"), Text(N_("{action} by {actor} ({channel}){note}"), {
+            "action": _word(ans.action), "actor": ans.actor, "channel": ans.channel, "note": note})))
     tz = ZoneInfo(row.plan.timezone)
     items = sorted((HistoryItem(_aware(i.at).astimezone(tz), i.kind, i.text) for i in items), key=lambda i: i.at)
     return OccurrenceHistory(row, outcome_of(row.occurrence, row.plan, today), row.days_overdue(today), items)
+
+
+# The stored words a history line names (purposes, delivery statuses, answer actions), for the catalogues.
+WORDS = (N_("upcoming"), N_("due"), N_("overdue"), N_("escalation"), N_("help"), N_("notice"), N_("weekly"),
+         N_("pending"), N_("claimed"), N_("sent"), N_("failed"), N_("cancelled"),
+         N_("done"), N_("snooze"), N_("reopen"), N_("waive"), N_("refused"))
+
+
+def _word(value: str) -> Text:
+    """A stored word (a purpose, a status, an action), said in the reader's language."""
+    return Text(str(value))
 
 
 def _aware(moment: datetime) -> datetime:
