@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from scheduler import feeds
 from scheduler.access import feed_tokens
+from scheduler.i18n import N_
 from web.deps import NowDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["feeds"])
@@ -52,7 +53,7 @@ def feed(token: str, request: Request, session: SessionDep, settings: SettingsDe
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     row = feed_tokens.find(session, token)
     if row is None:
-        raise HTTPException(404, "找不到该日历 / No such calendar")
+        raise HTTPException(404, N_("No such calendar"))  # a msgid: a browser gets a page in its language
     if feed_tokens.touch(row, now):
         session.commit()
     scope = feed_tokens.scope_of_row(row)
