@@ -122,6 +122,13 @@ def refuse_csrf(request: Request) -> Response:
     return error_page(request, 403, *CSRF_REFUSED)
 
 
+def refuse_unless_coordinator(request: Request, v: Visit, csrf: str) -> Response | None:
+    """For a board form's POST: the refusal when its CSRF token is wrong or nobody is logged in."""
+    if not csrf_ok(v, csrf):
+        return refuse_csrf(request)
+    return to_login(request) if v.user is None else None
+
+
 def to_login(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)

@@ -22,7 +22,7 @@ from scheduler.answers.record import Actor, Refused, answer
 from scheduler.bounds import as_id
 from scheduler.i18n import N_, told
 from scheduler.reports import board as numbers
-from web.auth import Visitor, csrf_ok, page, refuse_csrf, to_login
+from web.auth import Visitor, page, refuse_unless_coordinator, to_login
 from web.charts import completion_bars, due_heatmap
 from web.deps import NowDep, SessionDep
 from web.pages import error_page, request_language
@@ -91,10 +91,8 @@ def occurrence_page(request: Request, occurrence_id: int, v: Visitor, session: S
 def answer_on_behalf(request: Request, occurrence_id: int, v: Visitor, session: SessionDep, now: NowDep,
                      action: Annotated[str, Form()] = "", note: Annotated[str, Form(max_length=2000)] = "",
                      csrf: Annotated[str, Form()] = "") -> Response:
-    if not csrf_ok(v, csrf):
-        return refuse_csrf(request)
-    if v.user is None:
-        return to_login(request)
+    if refused := refuse_unless_coordinator(request, v, csrf):
+        return refused
     if action not in ACTIONS:
         return error_page(request, 400, N_("Invalid action"), N_("Choose one of the listed actions."))
     try:
@@ -123,10 +121,8 @@ def event_form(request: Request, v: Visitor, session: SessionDep, now: NowDep,
                duty: Annotated[str, Form()] = "", department: Annotated[str, Form()] = "",
                happened_at: Annotated[str, Form()] = "", note: Annotated[str, Form(max_length=2000)] = "",
                csrf: Annotated[str, Form()] = "") -> Response:
-    if not csrf_ok(v, csrf):
-        return refuse_csrf(request)
-    if v.user is None:
-        return to_login(request)
+    if refused := refuse_unless_coordinator(request, v, csrf):
+        return refused
     try:
         moment = datetime.fromisoformat(happened_at) if happened_at.strip() else now
         rec = record_event(session, duty, department=department.strip() or None, happened_at=moment,

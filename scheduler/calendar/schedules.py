@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from scheduler.bounds import Day
 
@@ -15,6 +15,10 @@ Every = Literal["day", "week", "month", "quarter", "half-year", "year"]
 DUE_ON_RE = re.compile(r"^(period-end|day (?P<day>[1-9]|[12]\d|3[01])|\+(?P<n>\d{1,3}) (?P<unit>days|workdays))$")
 # `within` after an event: N workdays, N days or N hours.
 WITHIN_RE = re.compile(r"^(?P<n>\d{1,4}) (?P<unit>workdays|days|hours)$")
+
+
+SHAPES = {"due_on": (DUE_ON_RE, "'period-end', 'day D' (1-31), '+N days' or '+N workdays'"),
+          "within": (WITHIN_RE, "'N workdays', 'N days' or 'N hours'")}
 
 
 class Schedule(BaseModel):
@@ -37,18 +41,12 @@ class Schedule(BaseModel):
     quota: int | None = Field(default=None, ge=1, le=10000)
     text: str | None = None
 
-    @field_validator("due_on")
+    @field_validator("due_on", "within")
     @classmethod
-    def _due_on_shape(cls, v: str | None) -> str | None:
-        if v is not None and not DUE_ON_RE.match(v):
-            raise ValueError("expected 'period-end', 'day D' (1-31), '+N days' or '+N workdays'")
-        return v
-
-    @field_validator("within")
-    @classmethod
-    def _within_shape(cls, v: str | None) -> str | None:
-        if v is not None and not WITHIN_RE.match(v):
-            raise ValueError("expected 'N workdays', 'N days' or 'N hours'")
+    def _shape(cls, v: str | None, info: ValidationInfo) -> str | None:
+        pattern, expected = SHAPES[info.field_name]
+        if v is not None and not pattern.match(v):
+            raise ValueError(f"expected {expected}")
         return v
 
     @field_validator("months")
