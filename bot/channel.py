@@ -32,6 +32,7 @@ from bot.keyboards import reminder_markup
 from bot.limiter import NO_RETRY
 from scheduler.channels.base import Limits, Message, Receipt, Recipient, TransportError
 from scheduler.channels.registry import ChannelSpec, register
+from scheduler.i18n import N_, Problem, Text
 from scheduler.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class TelegramChannel:
     @classmethod
     def from_settings(cls, settings: Settings) -> TelegramChannel:
         if settings.telegram_token is None:
-            raise ValueError("未设置 DUBAN_TELEGRAM_TOKEN / DUBAN_TELEGRAM_TOKEN is not set")
+            raise Problem(N_("DUBAN_TELEGRAM_TOKEN is not set"))
         return cls(settings)
 
     async def _ready_bot(self):
@@ -105,18 +106,18 @@ def read_error(exc: BaseException, recipient: Recipient) -> TransportError | Non
     text, chat = str(exc), recipient.address
     if isinstance(exc, RetryAfter):
         wait = seconds(exc)
-        return TransportError(f"Telegram 限流 flood control: retry after {wait:g} s", retry_after=wait)
+        return TransportError(Text("Telegram flood control: retry after {seconds} s", {"seconds": f"{wait:g}"}),
+                              retry_after=wait)
     if isinstance(exc, Forbidden) or (isinstance(exc, BadRequest) and _gone(text)):
-        return TransportError(f"Telegram 聊天不可用，已解除绑定 chat {chat} unreachable, binding removed: "
-                              f"{text}", disable=True)
+        return TransportError(Text("Telegram chat {chat} is unreachable, binding removed: {error}",
+                                   {"chat": chat, "error": text}), disable=True)
     if isinstance(exc, BadRequest):  # the message itself is wrong: sending it again will not help
-        return TransportError(f"Telegram 拒绝了消息 refused the message: {text}", permanent=True)
+        return TransportError(Text("Telegram refused the message: {error}", {"error": text}), permanent=True)
     if isinstance(exc, InvalidToken):
-        return TransportError("Telegram 令牌无效 the bot token was refused: check DUBAN_TELEGRAM_TOKEN",
-                              channel_down=True)
+        return TransportError(Text("Telegram refused the bot token: check DUBAN_TELEGRAM_TOKEN"), channel_down=True)
     # network errors, timeouts, Telegram's 5xx: nobody can be reached now, so the channel pauses
-    return TransportError(f"Telegram 暂时不可用 temporary failure: {type(exc).__name__}: {text}",
-                          channel_down=True)
+    return TransportError(Text("Telegram is temporarily unavailable: {error}",
+                               {"error": f"{type(exc).__name__}: {text}"}), channel_down=True)
 
 
 def _limits(settings: Settings) -> Limits:

@@ -77,6 +77,10 @@ class Text:
         return self.say(LANGUAGES[0])
 
 
+def in_every_language(text: Text) -> str:
+    """zh / en: what operators, logs and stored errors read, whoever the person is."""
+    return " / ".join(text.say(language) for language in LANGUAGES)
+
 
 class Told(Exception):
     """An error a person is told about: `text` is said in their language by the door they came by;
@@ -84,7 +88,7 @@ class Told(Exception):
 
     def __init__(self, msgid: str, **values: object):
         self.text = Text(msgid, values)
-        super().__init__(" / ".join(self.text.say(language) for language in LANGUAGES))
+        super().__init__(in_every_language(self.text))
 
 
 class Problem(Told, ValueError):

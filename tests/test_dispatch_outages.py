@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -32,6 +33,7 @@ from scheduler.outbox.planner import plan_deliveries
 from scheduler.plans.file import read_plan
 from scheduler.plans.store import store_plan
 from scheduler.settings import Settings
+from tests.test_i18n import CJK, english_words, visible
 
 CN = calendar_for("CN")
 SEND_AT = datetime(2016, 9, 14, 1, tzinfo=UTC)  # 09:00 in Shanghai on the due day
@@ -117,6 +119,7 @@ def test_a_relay_down_longer_than_the_retry_budget_loses_nothing_and_is_told_onc
     paused, back = (r.message.get_body(("plain",)).get_content() for r in smtp_server.messages
                     if r.rcpt_tos[0] == COORDINATOR)
     assert "渠道无法发送" in paused and "cannot send" not in paused  # a Chinese coordinator: Chinese only
+    assert "暂不接受连接" in paused and "not accepting" not in paused  # the relay's error too
     assert "渠道已恢复" in back and "is back" not in back
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "email" in errors[0].getMessage()
@@ -156,6 +159,25 @@ def test_one_unknown_mailbox_fails_alone_and_pauses_nothing(burst, smtp_server):
     assert statuses == {"sent": PEOPLE - 1, "failed": 1}
     assert arrived(smtp_server) - Counter({COORDINATOR: 1}) == Counter(set(people()) - {"c3@example.org"})
     assert len(notices(smtp_server)) == 1  # the coordinator hears of the one who cannot be reached
+
+
+def test_each_coordinator_hears_of_an_unreachable_contact_in_their_own_language(burst, smtp_server):
+    """The relay's refusal (550 5.1.1) reaches 王五 in Chinese only and Mary in English only."""
+    with Session(burst) as s:
+        office = s.exec(select(Department).where(Department.key == "office")).one()
+        add_contact(s, office, name="Mary", addresses={"email": "mary@example.org"}, language="en", role="primary")
+        s.commit()
+    smtp_server.reject("c3@example.org")
+    Ticks(burst, smtp_server).run(every=timedelta(minutes=1), times=2)
+    said = {r.rcpt_tos[0]: r.message.get_body(("plain",)).get_content() for r in smtp_server.messages
+            if r.rcpt_tos[0] in (COORDINATOR, "mary@example.org")}
+    data = ("550 5.1.1 No such user here", "c3@example.org", "饮用水水质信息公开", "市环保局", "市政府办公室", "突发",
+            "联络员3")
+    zh, en = (visible(re.sub(r"https?://\S+", " ", said[to]), *data) for to in (COORDINATOR, "mary@example.org"))
+    assert "联络员3 无法送达：邮件服务器拒绝了收件人 c3@example.org" in said[COORDINATOR]
+    assert "永久错误" in zh and english_words(zh) == set(), english_words(zh)
+    assert "联络员3 cannot be reached: The mail server refused recipient c3@example.org" in said["mary@example.org"]
+    assert "permanent, not retried" in en and not CJK.search(en), CJK.findall(en)
 
 
 def two_duties_for_one_contact(engine, tmp_path: Path) -> None:

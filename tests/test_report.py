@@ -127,3 +127,26 @@ def test_a_logged_in_coordinator_downloads_it_from_the_board_and_a_browser_is_se
     page = c.get("/reports/2016-09.xlsx")
     assert page.status_code == 200
     check_workbook(page.content)
+
+
+def test_a_browser_asking_for_a_month_that_is_not_one_gets_a_page_in_its_language(september):
+    """A person sees one language (the login page, or the bad month said in theirs); a script gets zh + en JSON."""
+    from scheduler.access.users import add_user
+    from tests.board_world import PASSWORD, USER, client, log_in
+    from tests.test_i18n import CJK, english_words, visible
+
+    anonymous = client(september, AFTER).get("/reports/2016-13.xlsx", follow_redirects=True,
+                                              headers={"accept": "text/html", "accept-language": "en"})
+    assert "Coordinator login" in anonymous.text and not CJK.search(visible(anonymous.text))
+    with Session(september) as session:
+        add_user(session, USER, PASSWORD, "督办科")
+        session.commit()
+    c = client(september, AFTER)
+    assert log_in(c).status_code == 303
+    zh = c.get("/reports/2016-13.xlsx?lang=zh", headers={"accept": "text/html"})
+    en = c.get("/reports/2016-13.xlsx?lang=en", headers={"accept": "text/html"})
+    assert zh.status_code == en.status_code == 404
+    assert "月份格式错误" in zh.text and english_words(visible(zh.text, "2016-13", "YYYY-MM")) == set()
+    assert "Bad month" in en.text and not CJK.search(visible(en.text))
+    script = client(september, AFTER).get("/reports/2016-13.xlsx", headers={"authorization": "Bearer wrong"})
+    assert script.status_code == 401 and "API token" in script.json()["detail"] and CJK.search(script.json()["detail"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from scheduler.i18n import Text, in_every_language
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -62,11 +64,15 @@ class TransportError(Exception):
     provider's answer without addresses, so that refusals of different recipients compare.
     `disable`: the recipient's address is gone for good (a blocked bot, a deleted chat): the
     dispatcher disables it in the addresses table, in its own session (implies permanent).
+    `message` is a Text when a person may read it (a coordinator's notice): `text` says it in their
+    language, str() holds zh / en for logs and Attempt rows; a plain str is a provider's or a bug's
+    own words, said as they are (`text` is None; scheduler.i18n.told reads both).
     """
 
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None,
+    def __init__(self, message: Text | str, *, permanent: bool = False, retry_after: float | None = None,
                  channel_down: bool = False, reply: str | None = None, disable: bool = False):
-        super().__init__(message)
+        self.text = message if isinstance(message, Text) else None
+        super().__init__(in_every_language(message) if isinstance(message, Text) else message)
         self.permanent = (permanent or disable) and not channel_down
         self.retry_after = retry_after
         self.channel_down = channel_down

@@ -23,6 +23,7 @@ from aiosmtplib import SMTPResponseException, SMTPServerDisconnected
 
 from scheduler.channels.base import Limits, Message, Receipt, TransportError
 from scheduler.channels.registry import ChannelSpec, register
+from scheduler.i18n import N_, Problem, Text
 
 _ADDRESS = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+")
 _PARAMS = {"starttls", "verify", "timeout"}
@@ -31,18 +32,12 @@ _OURS = {"from", "to", "subject", "date", "message-id", "mime-version", "content
          "content-transfer-encoding"}
 
 
-def _say(zh: str, en: str) -> str:
-    """A message for a person: Chinese first, then English."""
-    return f"{zh} / {en}"
-
-
 def _flag(values: dict[str, list[str]], name: str) -> bool | None:
     if name not in values:
         return None
     value = values[name][-1].lower()
     if value not in ("0", "1", "false", "true", "no", "yes"):
-        raise ValueError(_say(f"DUBAN_SMTP_URL 参数 {name}={value} 只能是 0 或 1。",
-                              f"DUBAN_SMTP_URL: {name}={value} must be 0 or 1."))
+        raise Problem(N_("DUBAN_SMTP_URL: {name}={value} must be 0 or 1."), name=name, value=value)
     return value in ("1", "true", "yes")
 
 
@@ -63,15 +58,12 @@ class SmtpConfig:
     def parse(cls, url: str) -> SmtpConfig:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError(_say("DUBAN_SMTP_URL 应形如 smtp://用户:密码@主机:587 或 smtps://…:465。",
-                                  "DUBAN_SMTP_URL must look like smtp://user:pass@host:587 "
-                                  "or smtps://…:465."))
+            raise Problem(N_("DUBAN_SMTP_URL must look like smtp://user:pass@host:587 or smtps://…:465."))
         query = parse_qs(parts.query)
         unknown = ", ".join(sorted(set(query) - _PARAMS))
         if unknown:
-            raise ValueError(_say(f"DUBAN_SMTP_URL 不认识的参数：{unknown}（可用 starttls、verify、timeout）。",
-                                  f"DUBAN_SMTP_URL: unknown parameter {unknown} "
-                                  "(known: starttls, verify, timeout)."))
+            raise Problem(N_("DUBAN_SMTP_URL: unknown parameter {unknown} (known: starttls, verify, timeout)."),
+                          unknown=unknown)
         implicit = parts.scheme == "smtps"
         return cls(host=parts.hostname, port=parts.port or (465 if implicit else 25),
                    username=unquote(parts.username) if parts.username else None,
@@ -88,9 +80,7 @@ def _seconds(values: dict[str, list[str]]) -> float:
     except ValueError:
         seconds = 0.0
     if not seconds > 0:
-        raise ValueError(_say(f"DUBAN_SMTP_URL 参数 timeout={text} 应为正数（秒）。",
-                              f"DUBAN_SMTP_URL: timeout={text} must be a positive number "
-                              "of seconds."))
+        raise Problem(N_("DUBAN_SMTP_URL: timeout={text} must be a positive number of seconds."), text=text)
     return seconds
 
 
@@ -135,8 +125,8 @@ def _mailbox(name: str, addr: str) -> tuple[str, str]:
     """(header value, bare address) for a name and an address; a Chinese name becomes encoded words."""
     name = " ".join(name.strip().strip('"').split())
     if not (addr.isascii() and _ADDRESS.fullmatch(addr)):
-        raise TransportError(_say(f"收件人邮件地址无效：{addr!r}。",
-                                  f"Invalid recipient email address: {addr!r}."), permanent=True)
+        raise TransportError(Text("Invalid recipient email address: {address}.", {"address": repr(addr)}),
+                             permanent=True)
     if name and not name.isascii():
         return f"{_encoded_words(name, 60)} <{addr}>", addr
     return formataddr((name, addr)), addr  # quotes an ASCII name when it needs it
@@ -145,11 +135,9 @@ def _mailbox(name: str, addr: str) -> tuple[str, str]:
 def _extra(name: str, value: str) -> str:
     """A header the dispatcher adds (List-Unsubscribe...): never one of ours, never two lines."""
     if not _HEADER_NAME.fullmatch(name) or name.lower() in _OURS:
-        raise TransportError(_say(f"不能设置邮件头 {name!r}。", f"Cannot set the header {name!r}."),
-                             permanent=True)
+        raise TransportError(Text("Cannot set the header {name}.", {"name": repr(name)}), permanent=True)
     if "\r" in value or "\n" in value:
-        raise TransportError(_say(f"邮件头 {name} 含换行符。", f"Header {name} contains a line break."),
-                             permanent=True)
+        raise TransportError(Text("Header {name} contains a line break.", {"name": name}), permanent=True)
     return _header(name, value)
 
 
@@ -193,9 +181,8 @@ class EmailChannel:
         try:
             self._from, self.sender = _mailbox(*_split(mail_from))
         except TransportError:
-            raise ValueError(_say(f"DUBAN_MAIL_FROM 不是有效的邮件地址：{mail_from!r}。",
-                                  f"DUBAN_MAIL_FROM is not a valid email address: "
-                                  f"{mail_from!r}.")) from None
+            raise Problem(N_("DUBAN_MAIL_FROM is not a valid email address: {address}."),
+                          address=repr(mail_from)) from None
         self._domain = self.sender.rpartition("@")[2]
         self._smtp: aiosmtplib.SMTP | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -256,16 +243,14 @@ class EmailChannel:
             return
         except _Stale:
             if not reused:
-                raise TransportError(_say(f"邮件服务器 {self.where} 连接后立即断开。",
-                                          f"The mail server {self.where} closed the connection "
-                                          "right after connecting."), channel_down=True) from None
+                raise TransportError(Text("The mail server {where} closed the connection right after connecting.",
+                                          {"where": self.where}), channel_down=True) from None
         await self._connect()  # it had dropped the idle connection: once more, on a fresh one
         try:
             await self._transaction(mail)
         except _Stale:
-            raise TransportError(_say(f"邮件服务器 {self.where} 反复断开连接。",
-                                      f"The mail server {self.where} keeps dropping the "
-                                      "connection."), channel_down=True) from None
+            raise TransportError(Text("The mail server {where} keeps dropping the connection.",
+                                      {"where": self.where}), channel_down=True) from None
 
     async def _connect(self) -> bool:
         """Connect when not connected; True when an existing connection is reused."""
@@ -299,18 +284,17 @@ class EmailChannel:
         except SMTPServerDisconnected as exc:
             if step != "DATA":
                 raise _Stale() from exc  # nothing was handed over yet: safe to try again
-            raise TransportError(_say(f"发送途中与邮件服务器 {self.where} 断开，邮件可能未送达。",
-                                      f"Lost the connection to {self.where} during DATA; the "
-                                      "message may not have been delivered.")) from exc
+            raise TransportError(Text("Lost the connection to {where} during DATA; the message may not have "
+                                      "been delivered.", {"where": self.where})) from exc
         except SMTPResponseException as exc:
             await _reset(smtp)
             raise _refused(step, mail.recipient, exc) from exc
         except (aiosmtplib.SMTPTimeoutError, OSError, TimeoutError) as exc:
             smtp.close()  # a reply may still be on its way: this connection cannot be trusted
-            detail = str(exc) or f"no answer within {self.config.timeout:g} s"
-            raise TransportError(_say(f"邮件服务器 {self.where} 在 {step} 步骤超时或出错：{detail}",
-                                      f"The mail server {self.where} timed out or failed at "
-                                      f"{step}: {detail}"), channel_down=True) from exc
+            detail = str(exc) or Text("no answer within {seconds} s", {"seconds": f"{self.config.timeout:g}"})
+            raise TransportError(Text("The mail server {where} timed out or failed at {step}: {detail}",
+                                      {"where": self.where, "step": step, "detail": detail}),
+                                 channel_down=True) from exc
 
 
 async def _closed(sock: object, patience: float = 1.0) -> None:
@@ -345,18 +329,17 @@ def _refused(step: str, recipient: str, exc: SMTPResponseException) -> Transport
     dispatcher can tell when the relay answers every recipient alike.
     """
     reply = f"{exc.code} {exc.message}".strip()
-    zh, en = {"MAIL": ("发件人", "the sender"), "RCPT": (f"收件人 {recipient}", f"recipient {recipient}"),
-              "DATA": ("邮件内容", "the message")}[step]
+    what = Text(_REFUSED[step], {"recipient": recipient})
     if step == "MAIL" or not 500 <= exc.code < 600 or exc.code == 530:
-        return TransportError(_say(f"邮件服务器拒绝了{zh}：{reply}（渠道暂停，稍后重试）",
-                                   f"The mail server refused {en}: {reply} (channel paused, will retry)"),
-                              channel_down=True)
+        return TransportError(Text("The mail server refused {what}: {reply} (channel paused, will retry)",
+                                   {"what": what, "reply": reply}), channel_down=True)
     mailbox = step == "RCPT" and _ENHANCED_MAILBOX.match(exc.message or "")
-    return TransportError(_say(f"邮件服务器拒绝了{zh}：{reply}（永久错误，不再重试）",
-                               f"The mail server refused {en}: {reply} (permanent, not retried)"),
+    return TransportError(Text("The mail server refused {what}: {reply} (permanent, not retried)",
+                               {"what": what, "reply": reply}),
                           permanent=True, reply=None if mailbox else _without_addresses(reply))
 
 
+_REFUSED = {"MAIL": N_("the sender"), "RCPT": N_("recipient {recipient}"), "DATA": N_("the message")}  # what was
 _ENHANCED_MAILBOX = re.compile(r"\s*5\.[12]\.\d{1,3}\b")
 _ANGLED = re.compile(r"<[^<>]*>|\S+@\S+")
 
@@ -366,22 +349,20 @@ def _without_addresses(reply: str) -> str:
     return " ".join(_ANGLED.sub("", reply).lower().split())
 
 
-def _connect_refused(where: str, exc: SMTPResponseException) -> str:
-    reply = f"{exc.code} {exc.message}"
+def _connect_refused(where: str, exc: SMTPResponseException) -> Text:
+    values = {"where": where, "reply": f"{exc.code} {exc.message}"}
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        return _say(f"登录邮件服务器 {where} 失败，请检查 DUBAN_SMTP_URL 中的用户名和密码：{reply}",
-                    f"Login to the mail server {where} failed; check the user and password in "
-                    f"DUBAN_SMTP_URL: {reply}")
-    return _say(f"邮件服务器 {where} 暂不接受连接：{reply}",
-                f"The mail server {where} is not accepting connections: {reply}")
+        return Text("Login to the mail server {where} failed; check the user and password in DUBAN_SMTP_URL: "
+                    "{reply}", values)
+    return Text("The mail server {where} is not accepting connections: {reply}", values)
 
 
-def _unreachable(where: str, exc: BaseException, verify: bool) -> str:
-    detail = str(exc) or type(exc).__name__
-    message = _say(f"无法连接邮件服务器 {where}：{detail}", f"Cannot reach the mail server {where}: {detail}")
-    if verify and "CERTIFICATE_VERIFY_FAILED" in detail:
-        message += " （自签名证书可在 URL 末尾加 ?verify=0 / for a self-signed relay add ?verify=0 to the URL）"
-    return message
+def _unreachable(where: str, exc: BaseException, verify: bool) -> Text:
+    values = {"where": where, "detail": str(exc) or type(exc).__name__}
+    if verify and "CERTIFICATE_VERIFY_FAILED" in values["detail"]:
+        return Text("Cannot reach the mail server {where}: {detail} (for a self-signed relay add ?verify=0 to the "
+                    "URL)", values)
+    return Text("Cannot reach the mail server {where}: {detail}", values)
 
 
 def _unsubscribe_headers(ctx) -> dict[str, str]:

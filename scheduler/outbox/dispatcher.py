@@ -281,7 +281,7 @@ class Dispatcher:
                           report: DispatchReport, pauses: dict[str, breaker.Pause],
                           clock: Callable[[], datetime]) -> None:
         if channel is None:
-            self._give_up(session, group, "no channel reaches this contact", now, report)
+            self._give_up(session, group, TransportError(Text(N_("no channel reaches this contact"))), now, report)
             return
         message = self._message(session, channel, group, now)
         tries: list[dict] = []
@@ -330,7 +330,8 @@ class Dispatcher:
                 except Exception as exc:  # a channel bug must not lose the delivery: retry it later
                     log.exception("channel %s raised", channel)
                     note(error=f"{type(exc).__name__}: {exc}"[:500])
-                    raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+                    raise TransportError(Text(N_("the channel failed unexpectedly: {error}"),
+                                              {"error": f"{type(exc).__name__}: {exc}"})) from exc
                 note(ok=True, provider_message_id=receipt.provider_id)
                 return receipt
         raise AssertionError("unreachable: tenacity reraises")
@@ -346,9 +347,9 @@ class Dispatcher:
         ids = [r.d.id for r in group]
         earlier = self._refused_alike(channel, exc, group) if exc.permanent else None
         if earlier is not None:
-            exc = TransportError(str(exc), channel_down=True)
+            exc = TransportError(exc.text or str(exc), channel_down=True)
         if exc.channel_down:
-            pause = self._paused(session, channel, str(exc), now, pauses)
+            pause = self._paused(session, channel, exc, now, pauses)
             outbox.reopen(session, earlier or [], pause.until)
             outbox.set_status(session, ids, DeliveryStatus.pending, holder=self.worker, send_at=pause.until, lease_until=None,
                               last_error=str(exc)[:500])
@@ -356,7 +357,7 @@ class Dispatcher:
             return
         attempts = group[0].d.attempts + self.policy.tries
         if exc.permanent or attempts >= self.policy.max_attempts:
-            self._give_up(session, group, str(exc), now, report)
+            self._give_up(session, group, exc, now, report)
             return
         delay = min(self.policy.backoff_base * 2 ** (attempts // self.policy.tries - 1 if attempts >= self.policy.tries else 0),
                     self.policy.backoff_max)
@@ -381,9 +382,11 @@ class Dispatcher:
         del self._refusals[channel]
         return run.ids
 
-    def _paused(self, session: Session, channel: str, error: str, now: datetime,
+    def _paused(self, session: Session, channel: str, exc: TransportError, now: datetime,
                 pauses: dict[str, breaker.Pause]) -> breaker.Pause:
-        """Pause `channel` (longer); the first dispatcher to pause it tells the operator and coordinators."""
+        """Pause `channel` (longer); the first dispatcher to pause it tells the operator and coordinators
+        (each in their language, the error too)."""
+        error = str(exc)
         pause, opened = breaker.trip(session, channel, error, now, self.policy.pause)
         pauses[channel] = pause
         if opened:
@@ -391,7 +394,7 @@ class Dispatcher:
             self._tell_coordinators(session, rows.channel_paused, channel, pause.since, now,
                                     Text(N_("The {channel} channel cannot send: paused, retrying on its own; every "
                                             "reminder is kept and goes out when it is back. ({error})"),
-                                         {"channel": channel, "error": error[:300]}))
+                                         {"channel": channel, "error": exc.text or error[:300]}))
         else:
             log.warning("channel %s still down (probe %d failed), paused until %s: %s", channel,
                         pause.failures, pause.until, error)
@@ -417,10 +420,11 @@ class Dispatcher:
                    text.say(c.language))
             for c in coordinators]))
 
-    def _give_up(self, session: Session, group: list[_Row], why: str, now: datetime,
+    def _give_up(self, session: Session, group: list[_Row], exc: TransportError, now: datetime,
                  report: DispatchReport) -> None:
-        """Mark failed; fall back to the contact's other channel and tell the coordinator (once a day
-        per contact that cannot be reached, however many of its deliveries fail)."""
+        """Mark failed; fall back to the contact's other channel and tell the coordinator, in their
+        language (once a day per contact that cannot be reached, however many of its deliveries fail)."""
+        why = str(exc)
         outbox.set_status(session, [r.d.id for r in group], DeliveryStatus.failed, holder=self.worker, lease_until=None,
                           last_error=why[:500])
         report.failed += len(group)
@@ -432,8 +436,9 @@ class Dispatcher:
             if other and r.d.fallback_of is None:
                 queued.append(rows.fallback(r.d, other, now))
             if r.d.purpose != Purpose.notice and r.plan is not None:
-                queued += [rows.unreachable(r.d, c, now, f"{r.contact.name}: {why}")
-                           for c in _coordinator_contacts(session, r.plan)]
+                told = Text(N_("{name} cannot be reached: {error}"), {"name": r.contact.name, "error": exc.text or why})
+                queued += [rows.unreachable(r.d, c, now, told.say(language))
+                           for c, language in _coordinator_contacts(session, r.plan)]
         outbox.insert_new(session, rows.to_rows(queued))
 
 
@@ -465,11 +470,12 @@ def _other_channel(found: dict[str, ContactAddress], used: str | None, channels:
                  if name != used and registry.spec(name).address is not None), None)
 
 
-def _coordinator_contacts(session: Session, plan: Plan) -> list[int]:
+def _coordinator_contacts(session: Session, plan: Plan) -> list[tuple[int, str]]:
+    """The plan's coordinator contacts: (id, language)."""
     if plan.coordinator_id is None:
         return []
-    return list(session.exec(select(Contact.id).where(Contact.department_id == plan.coordinator_id,
-                                                      Contact.active == True)))
+    return [(id_, language) for id_, language in session.exec(select(Contact.id, Contact.language).where(
+        Contact.department_id == plan.coordinator_id, Contact.active == True))]
 
 
 def _recipient(r: _Row, channel: str) -> Recipient:

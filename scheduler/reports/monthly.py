@@ -17,7 +17,8 @@ from sqlmodel import Session, col, select
 from db.models import Department, Duty, Occurrence, Plan
 from db.queries import today_in
 from db.vocabulary import OccurrenceStatus
-from scheduler.bounds import check_year
+from scheduler.bounds import FIRST_YEAR, LAST_YEAR, OutOfRange, check_year
+from scheduler.i18n import N_, Problem
 
 OUTCOMES = ("on_time", "late", "waived", "open", "overdue")
 OUTCOME_NAMES = {"on_time": "按时完成 done on time", "late": "逾期完成 done late", "waived": "免办 waived",
@@ -31,11 +32,15 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
-        """'2016-09' as a Month; ValueError with a clear message for anything else."""
+        """'2016-09' as a Month; a Problem (a ValueError) with a clear message for anything else."""
         m = re.fullmatch(r"(\d{4})-(\d{1,2})", text.strip())
         if not m or not 1 <= int(m[2]) <= 12:
-            raise ValueError(f"月份格式错误 bad month {text!r}: expected YYYY-MM, e.g. 2016-09")
-        return cls(check_year(int(m[1])), int(m[2]))
+            raise Problem(N_("Bad month {month}: expected YYYY-MM, e.g. 2016-09"), month=repr(text))
+        try:
+            return cls(check_year(int(m[1])), int(m[2]))
+        except OutOfRange:
+            raise Problem(N_("year {year} is out of range: expected {first}-{last}"),
+                          year=int(m[1]), first=FIRST_YEAR, last=LAST_YEAR) from None
 
     @property
     def first(self) -> date:
