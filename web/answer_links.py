@@ -49,9 +49,9 @@ def nonce_key(link: AnswerLink) -> str:
 class _Stop(Exception):
     """A page that ends the request: the link is bad, used or points at nothing."""
 
-    def __init__(self, status: int, title: str, message: str):
+    def __init__(self, status: int, title: str, message: str, reader: str | None = None):
         super().__init__(message)
-        self.status, self.title, self.message = status, title, message
+        self.status, self.title, self.message, self.reader = status, title, message, reader
 
 
 def _open(session: Session, token: str, sign: Signer) -> tuple[AnswerLink, OccurrenceRow, Contact]:
@@ -60,9 +60,10 @@ def _open(session: Session, token: str, sign: Signer) -> tuple[AnswerLink, Occur
         link = sign.verify_answer(token)
     except LinkError as exc:
         raise _Stop(410 if exc.reason == "expired" else 400, UNUSABLE, exc.text) from None
-    if session.exec(select(Answer.id).where(Answer.link_nonce == nonce_key(link))).first() is not None:
-        raise _Stop(410, *USED)
     contact = session.get(Contact, link.contact_id)
+    reader = contact.language if contact else None  # the signed contact's language, once we know who
+    if session.exec(select(Answer.id).where(Answer.link_nonce == nonce_key(link))).first() is not None:
+        raise _Stop(410, *USED, reader=reader)
     try:
         row = occurrence_row(session, link.occurrence_id)
     except NotFound:
@@ -103,7 +104,7 @@ def show_answer(token: str, request: Request, session: SessionDep, now: NowDep,
     try:
         link, row, contact = _open(session, token, sign)
     except _Stop as stop:
-        return error_page(request, stop.status, stop.title, stop.message)
+        return error_page(request, stop.status, stop.title, stop.message, reader=stop.reader)
     return _form(request, link, row, contact, now)
 
 
@@ -114,7 +115,7 @@ def record_answer(token: str, request: Request, session: SessionDep, now: NowDep
     try:
         link, row, contact = _open(session, token, sign)
     except _Stop as stop:
-        return error_page(request, stop.status, stop.title, stop.message)
+        return error_page(request, stop.status, stop.title, stop.message, reader=stop.reader)
     try:
         until = None
         if link.action == Action.snooze:
@@ -164,7 +165,7 @@ def show_unsubscribe(token: str, request: Request, session: SessionDep,
     try:
         contact = _contact_for(session, token, sign)
     except _Stop as stop:
-        return error_page(request, stop.status, stop.title, stop.message)
+        return error_page(request, stop.status, stop.title, stop.message, reader=stop.reader)
     shown = [a.address for s in registry.specs() if s.opt_out and s.address
              and (a := addresses.address(session, contact.id, s.address)) is not None]
     return render(request, "unsubscribe.html", reader=contact.language, contact=contact, done=False, address=shown[0] if shown else None)
@@ -177,7 +178,7 @@ def unsubscribe(token: str, request: Request, session: SessionDep, now: NowDep,
     try:
         contact = _contact_for(session, token, sign)
     except _Stop as stop:
-        return error_page(request, stop.status, stop.title, stop.message)
+        return error_page(request, stop.status, stop.title, stop.message, reader=stop.reader)
     address = unsubscribe_email(session, contact, now)
     session.commit()
     return render(request, "unsubscribe.html", reader=contact.language, contact=contact, done=True,
