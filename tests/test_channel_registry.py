@@ -60,7 +60,7 @@ class RobotChannel:
         return Receipt(provider_id=f"robot-{len(self.posted)}")
 
     async def close(self) -> None:
-        pass
+        """Nothing to let go of: it holds no connection."""
 
 
 @pytest.fixture
