@@ -157,3 +157,24 @@ def test_a_slow_relay_outlasting_the_lease_still_sends_nothing_twice(engine, tmp
     assert len(got) == n and set(got.values()) == {1}
     assert status_counts(engine) == {"sent": n}
 
+
+
+def test_one_message_slower_than_the_lease_is_not_taken_over_while_it_is_sent(engine, tmp_path, smtp_server):
+    """A relay taking 6 s over one message, a lease of 1 s: the lease is renewed while the
+    message is on its way, so a second dispatcher started meanwhile finds nothing to take."""
+    burst(engine, tmp_path, n=2)
+    smtp_server.slow_down(6)
+    short = {"DUBAN_LEASE_SECONDS": "1", "DUBAN_DISPATCH_BATCH": "2"}
+    first = start_tick(engine, smtp_server, tmp_path, SEND_AT, **short)
+    while not smtp_server.connections:  # the first message is on its way
+        assert first.poll() is None, first.communicate()[1].decode()
+        time.sleep(0.01)
+    started = time.monotonic()
+    time.sleep(1.5)  # past the lease the first message was claimed with
+    second = start_tick(engine, smtp_server, tmp_path,
+                        SEND_AT + timedelta(seconds=time.monotonic() - started), **short)
+    for p in (first, second):
+        finish(p)
+    got = Counter(r.rcpt_tos[0] for r in smtp_server.messages)
+    assert got == {"c0@example.org": 1, "c1@example.org": 1}
+    assert status_counts(engine) == {"sent": 2}

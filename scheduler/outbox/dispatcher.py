@@ -13,6 +13,7 @@ spent, everything waits, and the coordinators hear once when it stops and once w
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import defaultdict
@@ -218,7 +219,11 @@ class Dispatcher:
                 self._wait_out(session, group, pause)
             elif group := self._still_held(session, lease, group):
                 started = self.monotonic()
-                await self._send_group(session, channel, group, now, report, pauses, lease.moment)
+                keeper = asyncio.create_task(self._keep_renewing(session, lease))
+                try:
+                    await self._send_group(session, channel, group, now, report, pauses, lease.moment)
+                finally:
+                    keeper.cancel()
                 lease.slowest = max(lease.slowest, self.monotonic() - started)
             lease.ids.difference_update(r.d.id for r in group)
             session.commit()
@@ -227,13 +232,23 @@ class Dispatcher:
         """The group's rows this dispatcher still holds, renewing the lease when it runs short."""
         seconds = self.policy.lease.total_seconds()
         if lease.expires - self.monotonic() < min(max(seconds / 2, 2 * lease.slowest), seconds * 0.9):
-            renewed_at = self.monotonic()
-            kept = outbox.renew(session, sorted(lease.ids), self.worker, lease.moment() + self.policy.lease)
-            lost = lease.ids - kept
-            if lost:
-                log.warning("lease ran out on %d deliveries, now another dispatcher's: not sending them", len(lost))
-            lease.ids, lease.expires = kept, renewed_at + seconds
+            self._renew(session, lease)
         return [r for r in group if r.d.id in lease.ids]
+
+    async def _keep_renewing(self, session: Session, lease: _Lease) -> None:
+        """While one message is on its way (a slow relay, retries), renew every third of the lease:
+        however long the channel takes, no other dispatcher takes the message over meanwhile. It
+        runs only while the send awaits the network, so it has the session to itself."""
+        while True:
+            await asyncio.sleep(self.policy.lease.total_seconds() / 3)
+            self._renew(session, lease)
+
+    def _renew(self, session: Session, lease: _Lease) -> None:
+        renewed_at = self.monotonic()
+        kept = outbox.renew(session, sorted(lease.ids), self.worker, lease.moment() + self.policy.lease)
+        if lost := lease.ids - kept:
+            log.warning("lease ran out on %d deliveries, now another dispatcher's: not sending them", len(lost))
+        lease.ids, lease.expires = kept, renewed_at + self.policy.lease.total_seconds()
 
     def _wait_out(self, session: Session, group: list[_Row], pause: breaker.Pause) -> None:
         """Back to pending until the paused channel's next probe, attempts untouched."""
