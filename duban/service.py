@@ -80,14 +80,22 @@ class Service:
         self._lock = asyncio.Lock()
 
     async def plan(self) -> None:
-        report = await asyncio.to_thread(plan_all, self.engine, self.planning, self.clock())
+        try:
+            report = await asyncio.to_thread(plan_all, self.engine, self.planning, self.clock())
+        except asyncio.CancelledError:  # stopped mid-way: the next start plans again, nothing is lost
+            log.info("planning stopped with the service")
+            return
         heartbeat.beat(self.engine, heartbeat.PLANNED, self.clock())
         log.info("planned: %s", report.as_json())
         await self.dispatch()
 
     async def dispatch(self) -> None:
-        async with self._lock:  # the interval and the wake-up job never dispatch at once
-            report = await self.dispatcher.run_once(self.clock())
+        try:
+            async with self._lock:  # the interval and the wake-up job never dispatch at once
+                report = await self.dispatcher.run_once(self.clock())
+        except asyncio.CancelledError:  # APScheduler would log a stop as a job's traceback
+            log.info("dispatching stopped with the service; unsent leases run out and are taken again")
+            return
         heartbeat.beat(self.engine, heartbeat.DISPATCHED, self.clock())
         if report.messages or report.failed or report.retried:
             log.info("dispatched: %s", report.as_json())
