@@ -29,7 +29,7 @@ from pydantic import (
 from scheduler.bounds import ChatId, Day, check_year
 from scheduler.calendar.schedules import Schedule
 from scheduler.plans.phrases import parse_schedule
-from scheduler.plans.source import Path_, Problem, SourceError, YamlSource, read_yaml
+from scheduler.plans.source import Path_, Problem, SourceError, YamlSource, parse_yaml, read_yaml
 
 SLUG = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 Slug = Annotated[str, Field(pattern=SLUG, max_length=64)]
@@ -371,3 +371,8 @@ def validate_plan(src: YamlSource, today: date) -> PlanData:
 def read_plan(path: Path | str, today: date) -> PlanData:
     """Read and validate a plan file as of `today` (which fixes `year: current`)."""
     return validate_plan(read_yaml(Path(path)), today)
+
+
+def read_plan_text(file: str, text: str, today: date) -> PlanData:
+    """Validate a plan file's text (named `file` in problems) exactly as `read_plan` validates a file."""
+    return validate_plan(parse_yaml(file, text.encode()), today)

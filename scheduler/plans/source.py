@@ -192,10 +192,7 @@ def _read_bytes(path: Path) -> bytes:
             raw = f.read(MAX_BYTES + 1)
     except OSError as exc:
         raise SourceError([Problem(file, None, "", f"无法读取 cannot read the file: {exc.strerror}")]) from exc
-    if len(raw) > MAX_BYTES:
-        raise SourceError([Problem(file, None, "", f"文件太大 the file is over {MAX_BYTES} bytes (1 MiB), the "
-                                   "most a plan file may have: split the plan into several files")])
-    return raw
+    return raw  # parse_yaml refuses it when it is over the limit
 
 
 def _compose(file: str, text: str) -> tuple[yaml.Node | None, object]:
@@ -215,9 +212,16 @@ def _compose(file: str, text: str) -> tuple[yaml.Node | None, object]:
 def read_yaml(path: Path) -> YamlSource:
     """Parse `path`; a file that is missing, empty, binary, not YAML or over a limit raises one
     clear problem."""
-    file = str(path)
-    raw = _read_bytes(path)
-    text = _text_of(path, raw)
+    return parse_yaml(str(path), _read_bytes(path))
+
+
+def parse_yaml(file: str, raw: bytes) -> YamlSource:
+    """Parse `raw` (named `file` in problems) within the same limits as a file read from disk:
+    the board validates the YAML it will offer for download this way, as `plan check` would."""
+    if len(raw) > MAX_BYTES:
+        raise SourceError([Problem(file, None, "", f"文件太大 the file is over {MAX_BYTES} bytes (1 MiB), the "
+                                   "most a plan file may have: split the plan into several files")])
+    text = _text_of(Path(file), raw)
     try:
         node, data = _compose(file, text)
     except yaml.MarkedYAMLError as exc:
