@@ -25,8 +25,9 @@ run: install
 
 # Debian packages the tests use: chromium (driven by Playwright, no browser download from the net),
 # CJK fonts (so the board's screenshot shows Chinese, not boxes) and libical's GObject binding
-# (the feed tests expand every feed with libical too, run by the system python3).
-DEBS := chromium fonts-noto-cjk gir1.2-ical-3.0 python3-gi
+# (the feed tests expand every feed with libical too, run by the system python3), and LibreOffice
+# without its GUI, which turns .doc/.wps/.rtf/.odt into .docx and .et/.xls into .xlsx for the notice readers.
+DEBS := chromium fonts-noto-cjk gir1.2-ical-3.0 python3-gi libreoffice-writer-nogui libreoffice-calc-nogui
 system:
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; fi
