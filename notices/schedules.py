@@ -1,0 +1,88 @@
+"""A duty's schedule from what the notice says: the deadline column's words, and the time rules
+written into the requirement itself (年内至少5次, 文件公开后3个工作日内, 每月10日前报送, and in
+prose every deadline word). The words found become a phrase that scheduler/plans/phrases.py
+reads, exactly as it reads a hand-written plan: one reader, no second set of rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from scheduler.plans.phrases import FREQUENCIES, ONGOING, normalize, parse_schedule
+
+_EVENT = re.compile(r"(?:[\u4e00-\u9fff《》“”]{1,14}?(?:以后|之后|后|之日起|起))?\d+个?(?:工作日|小时|日|天)内"
+                    r"|最迟不超过\d+个?(?:工作日|小时|日|天)")
+_QUOTA = re.compile(r"(?:年内|每年|全年)[^。；;，,\d]{0,12}?(?:至少|不少于|不低于)\d+次")
+_MONTH_DAY = re.compile(r"每个?月\d{1,2}[日号]前")
+_DATE = re.compile(r"(?:\d{4}年)?(?:1[0-2]|0?[1-9])月(?:底|末|\d{1,2}[日号]|[上中下]旬)(?:之?前|以前)?(?:启动|完成)?"
+                   r"|\d{4}年(?:底|末)(?:之?前)?(?:启动|完成)?|(?:年底|年末)(?:之?前)?(?:启动|完成)?|上半年|下半年|年中")
+_FREQUENCY = re.compile("|".join(sorted(map(re.escape, FREQUENCIES), key=len, reverse=True)))
+_ONGOING = re.compile("|".join(w for w in ONGOING if w != "长期"))
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a duty's schedule is: a phrase string, or the structured form when the requirement
+    added rules to the deadline column (text keeps the column's words)."""
+
+    value: str | dict | None
+    problems: tuple[str, ...]
+
+
+def _take(pattern: re.Pattern[str], text: str) -> tuple[list[str], str]:
+    found = pattern.findall(text)
+    return found, pattern.sub(" ", text)
+
+
+def _event_only(snippet: str) -> str:
+    """牵头起草部门应在文件公开后3个工作日内 -> 文件公开后3个工作日内: the event, not who acts."""
+    return re.sub(r"^.*(?:应在|要在|须在|在|于)", "", snippet)
+
+
+def _year_end(snippet: str) -> str:
+    """2017年底前 -> 2017年12月底前: the phrase reader reads a year only before a month."""
+    return re.sub(r"(\d{4})年(底|末)", r"\1年12月\2", snippet)
+
+
+def rules_in(requirement: str, *, every_word: bool) -> list[str]:
+    """Time rules written in a requirement. Events and quotas always; in prose (every_word) also
+    dates, frequencies and 长期推进-type words, since prose has no deadline column."""
+    text = normalize(requirement)
+    events, text = _take(_EVENT, text)
+    events = [_event_only(e) for e in events]
+    quotas, text = _take(_QUOTA, text) if not events else ([], text)
+    month_days, text = _take(_MONTH_DAY, text)
+    found = events + quotas + month_days
+    if every_word:
+        dates, text = _take(_DATE, text)
+        found += [_year_end(d) for d in dates]
+        found += sorted(set(_FREQUENCY.findall(text)), key=text.find)
+        found += sorted(set(_ONGOING.findall(text)), key=text.find)
+    return list(dict.fromkeys(found))
+
+
+def schedule_for(deadline: str, requirement: str, year: int) -> Found:
+    """The schedule of one duty. The deadline column is the notice's own answer; the requirement adds
+    only what the column cannot say (an event, a quota, a day of the month)."""
+    column = " ".join(deadline.split())
+    extra = rules_in(requirement, every_word=not column)
+    if not column and not extra:
+        return Found(None, ("没有写明时限 / no deadline or frequency stated",))
+    phrase = " ".join([column, *extra]).strip()
+    parsed = parse_schedule(phrase, year=year, requirement=requirement)
+    if not column:
+        return Found(phrase, parsed.problems)
+    if not extra:
+        return Found(column, parsed.problems)
+    structured = parsed.schedule.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    structured["text"] = f"{column}({'，'.join(extra)})"
+    return Found(structured, parsed.problems)
+
+
+def frequencies(requirement: str) -> list[str]:
+    """The distinct frequency words of a requirement, in order (每周…，每季度… names two)."""
+    words = _FREQUENCY.findall(normalize(requirement))
+    seen: dict[str, str] = {}
+    for w in words:
+        seen.setdefault(FREQUENCIES[w], w)
+    return list(seen.values())
