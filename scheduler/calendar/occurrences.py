@@ -94,11 +94,12 @@ def periods(s: Schedule, origin: date, calendar: WorkdayCalendar) -> Iterator[Pe
 
 
 def due_in(p: Period, s: Schedule, calendar: WorkdayCalendar) -> date | None:
-    """The deadline inside a period, by `due_on`; a week is due on its last working day."""
+    """The deadline of a period, by `due_on`; a week is due on its last working day."""
     m = DUE_ON_RE.match(s.due_on or "period-end")
     if m["day"]:
-        last = p.last
-        return date(last.year, last.month, min(int(m["day"]), months_calendar.monthrange(last.year, last.month)[1]))
+        month = _add_months(p.first, int(m["month"]) - 1) if m["month"] else p.last
+        return date(month.year, month.month,
+                    min(int(m["day"]), months_calendar.monthrange(month.year, month.month)[1]))
     if m["n"]:
         n = int(m["n"])
         return p.last + timedelta(days=n) if m["unit"] == "days" else calendar.add_workdays(p.last, n)
@@ -110,14 +111,18 @@ def due_in(p: Period, s: Schedule, calendar: WorkdayCalendar) -> date | None:
 
 def recurring(s: Schedule, *, calendar: WorkdayCalendar, end: date, origin: date,
               until: date | None) -> Iterator[OccurrenceSpec]:
-    """Occurrences of `every` from the period containing `origin`, periods starting by `until`."""
+    """Occurrences of `every` from the period containing `origin`, periods starting by `until`.
+
+    A deadline before `origin` is skipped: a notice of 15 July asking for 每月10日前 starts
+    with August, since July's deadline had passed before the duty existed.
+    """
     for p in periods(s, origin, calendar):
         if (until is not None and p.first > until) or p.first > end:
             return
         if s.months and p.last.month not in s.months:
             continue
         due = due_in(p, s, calendar)
-        if due is not None:
+        if due is not None and due >= origin:
             yield OccurrenceSpec(due, OccurrenceKind.recurring, p.label, s.quota)
 
 

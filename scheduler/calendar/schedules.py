@@ -11,13 +11,17 @@ from scheduler.bounds import Day
 
 Every = Literal["day", "week", "month", "quarter", "half-year", "year"]
 
-# `due_on` inside a period: the period's end, a day of the month, or an offset after the end.
-DUE_ON_RE = re.compile(r"^(period-end|day (?P<day>[1-9]|[12]\d|3[01])|\+(?P<n>\d{1,3}) (?P<unit>days|workdays))$")
+# `due_on` inside a period: the period's end, a day of its last month or of its Mth month
+# (每年1月31日前: every year, month 1 day 31), or an offset after the end.
+DUE_ON_RE = re.compile(r"^(period-end|(?:month (?P<month>[1-9]|1[0-2]) )?day (?P<day>[1-9]|[12]\d|3[01])|"
+                       r"\+(?P<n>\d{1,3}) (?P<unit>days|workdays))$")
+MONTHS_PER = {"month": 1, "quarter": 3, "half-year": 6, "year": 12}
 # `within` after an event: N workdays, N days or N hours.
 WITHIN_RE = re.compile(r"^(?P<n>\d{1,4}) (?P<unit>workdays|days|hours)$")
 
 
-SHAPES = {"due_on": (DUE_ON_RE, "'period-end', 'day D' (1-31), '+N days' or '+N workdays'"),
+SHAPES = {"due_on": (DUE_ON_RE, ("'period-end', 'day D' (1-31), 'month M day D', "
+                                "'+N days' or '+N workdays'")),
           "within": (WITHIN_RE, "'N workdays', 'N days' or 'N hours'")}
 
 
@@ -66,8 +70,16 @@ class Schedule(BaseModel):
             raise ValueError("`within` needs `after_event`")
         if self.due_on and not self.every:
             raise ValueError("`due_on` needs `every`")
+        self._month_in_period()
         self.dates = sorted(set(self.dates))
         return self
+
+    def _month_in_period(self) -> None:
+        month = DUE_ON_RE.match(self.due_on or "period-end")["month"]
+        size = MONTHS_PER.get(self.every or "", 0)
+        if month and not (size > 1 and int(month) <= size):  # a month's own month is `day D`
+            raise ValueError(f"`due_on: {self.due_on}` needs a period of at least {month} months: "
+                             "every quarter (month 1-3), half-year (1-6) or year (1-12)")
 
     def is_empty(self) -> bool:
         """True when nothing says when the duty is due (an unread phrase)."""

@@ -28,11 +28,21 @@ FREQUENCIES = {"每日": "day", "每天": "day", "每个工作日": "day", "每�
                "按年度": "year", "按年": "year"}
 _FREQ_RE = re.compile("|".join(sorted(map(re.escape, FREQUENCIES), key=len, reverse=True)))
 ONGOING = ("长期推进", "持续推进", "长期坚持", "全年工作", "常态化", "长期")
+_ONGOING_HERE = (*ONGOING, "全年")  # 全年 too, in a deadline phrase (prose uses it for other things)
+# 及时公开 alone means "promptly, whenever there is something": ongoing, with no dates of its own.
+_PROMPTLY = re.compile(r"及时|随时|适时")
+# Words that sound like a deadline but name no day: listed for review, with why.
+_NOT_DATES = {"汛期": "汛期 the flood season starts on a different day in each place and year",
+              "节假日": "节假日 a holiday: say which one and give its date",
+              "年初": "年初 early in the year is not one day"}
+_NOT_DATE_RE = re.compile(r"(?:重要)?(?P<w>节假日|汛期|年初)(?:期间|之?前|以前)?")
 # Words that carry no schedule: what is left after them must be empty for the phrase to be read.
 _FILLER = re.compile(r"[\s,，、;；。.:：()（）\[\]【】/\-—–~]|之?前|以前|启动|完成|新闻发布会|发布会|发布|公开|1次|开展|落实|"
-                     r"及时|定期|执行|工作|报送|上报|组织|举行|并|和|及|等")
+                     r"及时|随时|适时|定期|执行|工作|报送|上报|组织|举行|并|和|及|等|于")
 _UNIT = {"工作日": "workdays", "日": "days", "天": "days", "小时": "hours"}
-_EVENT_NOUN = re.compile(r"(?:在|于|应在)?(?P<event>[\u4e00-\u9fff《》“”]{2,16}?)(?:以后|之后|后)$")
+_EVENT_NOUN = re.compile(r"(?:在|于|应在|自|从)?(?P<event>[\u4e00-\u9fff《》“”]{2,16}?)(?:以后|之后|后|之日起|起)$")
+# An event with no time limit after it (正式印发后): read, then reported for its missing `within`.
+_EVENT_ONLY = re.compile(r"(?P<event>(?:正式|文件|方案|政策)?(?:印发|出台|公布|批准|签发|实施))(?:以后|之后|后)")
 
 
 def cn_to_arabic(text: str) -> str:
@@ -68,6 +78,7 @@ class _Found:
     """What the patterns have read so far."""
 
     year: int
+    phrase: str
     keys: dict = field(default_factory=dict)
     deadlines: list[tuple[date, str]] = field(default_factory=list)  # (date, start|done|plain)
     problems: list[str] = field(default_factory=list)
@@ -93,11 +104,22 @@ def _role(tail: str | None) -> str:
 
 
 _ROLE = r"(?:之?前|以前)?(?P<role>启动|完成)?"
-_DATED = re.compile(r"(?:(?P<y>\d{4})年)?(?P<m>1[0-2]|0?[1-9])月(?:(?P<end>底|末)|(?P<d>[0-3]?\d)[日号]|"
+_YEAR = r"(?:(?P<y>\d{4})年度?|(?P<next>次年|明年))?"
+_DATED = re.compile(_YEAR + r"(?P<m>1[0-2]|0?[1-9])月(?:(?P<end>底|末)|(?P<d>[0-3]?\d)[日号]|"
                     r"(?P<x>上|中|下)旬)" + _ROLE)
-_YEAR_END = re.compile(r"(?:年底|年末|年内)" + _ROLE)
+_YEAR_PART = re.compile(r"(?:(?P<y>\d{4})|(?P<next>次年|明年))?(?:年度?)?(?P<w>上半年|下半年|年中|年底|年末|年内|当年|本年度?)内?" + _ROLE)
+_PART_DAY = {"上半年": (6, 30), "年中": (6, 30)}  # the rest of _YEAR_PART's words: 31 Dec
 _QUOTA = re.compile(r"(?P<per>年内|每年|全年)(?:[^\d\s]{0,12}?)(?:至少|不少于|不低于)(?P<n>\d+)次")
-_MONTH_DAY = re.compile(r"每(?:个)?月(?P<d>[0-3]?\d)[日号](?:之?前|以前)?")
+_BEFORE = r"(?:之?前|以前)?"
+_MONTH_DAY = re.compile(r"每(?:个)?月(?P<d>[0-3]?\d)[日号]" + _BEFORE +
+                        r"(?P<prev>(?:报送|上报|报|公开|发布)?上个?月(?:份)?(?:的)?(?:情况|数据|信息)?)?")
+_NEXT_MONTH_DAY = re.compile(r"次月(?P<d>[0-3]?\d)[日号]" + _BEFORE)
+_TEN_DAYS = re.compile(r"每(?:个)?月(?P<x>上|中|下)旬" + _BEFORE)
+_YEAR_MONTH_DAY = re.compile(r"每年(?:的)?(?P<m>1[0-2]|0?[1-9])月(?:(?P<end>底|末)|(?P<d>[0-3]?\d)[日号]|"
+                             r"(?P<x>上|中|下)旬)" + _BEFORE)
+_YEAR_QUARTER = re.compile(r"每年(?:的)?第?(?P<q>[1-4])季度(?:末|底)?" + _BEFORE)
+_QUARTER_MONTH = re.compile(r"每季度?(?:的)?(?:第(?P<k>[1-3])个?月|首月)(?P<d>[0-3]?\d)[日号]" + _BEFORE)
+_PERIOD_END = re.compile(r"每个?(?P<p>月|季度?|半年|年度?)(?:月|季度?|年)?(?:底|末)" + _BEFORE)
 _AFTER_PERIOD = re.compile(r"(?:每)?(?P<p>月|季度?|半年|年度?)(?:结束)?后(?P<n>\d+)个?(?P<u>工作日|日|天)内")
 _INTERVAL = re.compile(r"每(?P<n>\d+)个?(?P<u>月|季度|周|星期|年)")
 _MONTHS = re.compile(r"(?:流行季节|季节)?\(?(?P<a>1[0-2]|[1-9])月?-(?P<b>1[0-2]|[1-9])月\)?")
@@ -105,17 +127,26 @@ _WITHIN = re.compile(r"(?P<before>[^\s,，;；。]*?)(?P<n>\d+)个?(?P<u>工作�
 _NO_LATER = re.compile(r"最迟不超过(?P<n>\d+)个?(?P<u>工作日|小时|日|天)")
 _PASSED = re.compile(r"经(?P<who>[^\s,，;；。]{2,20}?)通过(?:以后|之后|后)")
 _PUBLISHED = re.compile(r"按(?P<what>[^\s,，;；。]{1,20}?)发布后的时间要求")
+_LAST_DAY = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # clamped in a common year
+_PERIOD_ALONE = {"年度": "year", "半年度": "half-year", "季度": "quarter", "月度": "month"}
 _PERIOD_UNIT = {"月": "month", "季": "quarter", "季度": "quarter", "半年": "half-year", "年": "year",
                 "年度": "year", "周": "week", "星期": "week"}
 
 
+def _year_of(m: re.Match[str], f: _Found) -> int | None:
+    """The year a date names: its own (2017年), the next (次年) or the plan's; None when out of range."""
+    year = int(m["y"]) if m["y"] else f.year + (1 if m["next"] else 0)
+    try:
+        return check_year(year)
+    except OutOfRange as exc:
+        f.problems.append(f"{exc}: {m.group(0)}")
+        return None
+
+
 def _read_dates(text: str, f: _Found) -> str:
     def dated(m: re.Match[str]) -> str:
-        year, month = int(m["y"] or f.year), int(m["m"])
-        try:
-            check_year(year)
-        except OutOfRange as exc:
-            f.problems.append(f"{exc}: {m.group(0)}")
+        year, month = _year_of(m, f), int(m["m"])
+        if year is None:
             return " "
         if m["end"]:
             day = _month_end(year, month)
@@ -132,11 +163,13 @@ def _read_dates(text: str, f: _Found) -> str:
 
     text = _DATED.sub(dated, text)
 
-    def year_end(m: re.Match[str]) -> str:
-        f.deadlines.append((date(f.year, 12, 31), _role(m["role"])))
+    def year_part(m: re.Match[str]) -> str:
+        year = _year_of(m, f)
+        if year is not None:
+            f.deadlines.append((date(year, *_PART_DAY.get(m["w"], (12, 31))), _role(m["role"])))
         return " "
 
-    return _YEAR_END.sub(year_end, text)
+    return _YEAR_PART.sub(year_part, text)
 
 
 def _read_quota(text: str, f: _Found) -> str:
@@ -150,11 +183,50 @@ def _read_quota(text: str, f: _Found) -> str:
     return _QUOTA.sub(quota, text)
 
 
+def _recurring(f: _Found, every: str, due_on: str | None = None) -> str:
+    """Record a frequency and, when given, the day in each period; the text read is spent."""
+    f.set("every", every, "频次 frequency")
+    if due_on:
+        f.set("due_on", due_on, "期内日期 due_on")
+    return " "
+
+
+def _day_in_month(m: re.Match[str], month: int) -> int:
+    """The day a match names in a month: 31日, 底/末 (the last day), 上/中/下旬 (10, 20, the last)."""
+    said = m.groupdict()
+    if said.get("d"):
+        return int(said["d"])
+    return {"上": 10, "中": 20}.get(said.get("x") or "", _LAST_DAY[month - 1])
+
+
+def _read_days_in_periods(text: str, f: _Found) -> str:
+    """每年1月31日前, 每年一季度, 每季度首月10日前, 每月上旬, 每月底前, 次月5日前, 每月5日前报送上月."""
+    def year_month_day(m: re.Match[str]) -> str:
+        month, day = int(m["m"]), _day_in_month(m, int(m["m"]))
+        if not 1 <= day <= _LAST_DAY[month - 1]:
+            f.problems.append(f"日期无效 no such date: {m.group(0)}")
+            return " "
+        return _recurring(f, "year", f"month {month} day {day}")
+
+    def year_quarter(m: re.Match[str]) -> str:
+        month = 3 * int(m["q"])
+        return _recurring(f, "year", f"month {month} day {_LAST_DAY[month - 1]}")
+
+    def month_day(m: re.Match[str]) -> str:  # 报送上月: day 5 of the next month, after the month reported on
+        day = int(m["d"])
+        return _recurring(f, "month", f"+{day} days" if m["prev"] else f"day {day}")
+
+    text = _YEAR_MONTH_DAY.sub(year_month_day, text)
+    text = _YEAR_QUARTER.sub(year_quarter, text)
+    text = _QUARTER_MONTH.sub(lambda m: _recurring(f, "quarter", f"month {m['k'] or 1} day {int(m['d'])}"), text)
+    text = _TEN_DAYS.sub(lambda m: _recurring(f, "month", None if m["x"] == "下" else
+                                              f"day {_day_in_month(m, 1)}"), text)
+    text = _PERIOD_END.sub(lambda m: _recurring(f, _PERIOD_UNIT[m["p"]]), text)
+    text = _NEXT_MONTH_DAY.sub(lambda m: _recurring(f, "month", f"+{int(m['d'])} days"), text)
+    return _MONTH_DAY.sub(month_day, text)
+
+
 def _read_recurrence(text: str, f: _Found) -> str:
-    def month_day(m: re.Match[str]) -> str:
-        f.set("every", "month", "频次 frequency")
-        f.set("due_on", f"day {min(int(m['d']), 31)}", "期内日期 due_on")
-        return " "
 
     def interval(m: re.Match[str]) -> str:
         f.set("every", _PERIOD_UNIT[m["u"]], "频次 frequency")
@@ -167,7 +239,6 @@ def _read_recurrence(text: str, f: _Found) -> str:
               "月份 months")
         return " "
 
-    text = _MONTH_DAY.sub(month_day, text)
     text = _INTERVAL.sub(interval, text)
     text = _MONTHS.sub(months, text)
     return text
@@ -184,13 +255,10 @@ def _read_after_period(text: str, f: _Found) -> str:
 
 
 def _read_frequency(text: str, f: _Found) -> str:
-    def freq(m: re.Match[str]) -> str:
-        f.set("every", FREQUENCIES[m.group(0)], "频次 frequency")
-        return " "
-    text = _FREQ_RE.sub(freq, text)
-    if re.fullmatch(r"\s*年度\s*", text):  # 年度 alone, in a deadline column, means yearly
-        f.set("every", "year", "频次 frequency")
-        return " "
+    text = _FREQ_RE.sub(lambda m: _recurring(f, FREQUENCIES[m.group(0)]), text)
+    alone = _FILLER.sub("", text)  # 年度 alone, in a deadline column, means yearly (季度, 月度 too)
+    if alone in _PERIOD_ALONE:
+        return _recurring(f, _PERIOD_ALONE[alone])
     return text
 
 
@@ -214,7 +282,8 @@ def _read_events(text: str, f: _Found) -> str:
     text = _PASSED.sub(passed, text)
     text = _PUBLISHED.sub(published, text)
     text = _NO_LATER.sub(lambda m: within(_fake_within(m)), text)
-    return _WITHIN.sub(within, text)
+    text = _WITHIN.sub(within, text)
+    return _EVENT_ONLY.sub(lambda m: f.set("after_event", m["event"], "事件 event") or " ", text)
 
 
 def _fake_within(m: re.Match[str]) -> dict:
@@ -223,11 +292,22 @@ def _fake_within(m: re.Match[str]) -> dict:
 
 
 def _read_ongoing(text: str, f: _Found) -> str:
-    for word in ONGOING:
+    for word in _ONGOING_HERE:
         if word in text:
             f.keys["ongoing"] = True
             text = text.replace(word, " ")
+    if _PROMPTLY.search(text) and not (f.keys or f.deadlines or f.problems):
+        f.keys["ongoing"] = True  # 及时公开 alone; 每月及时报送 stays monthly
     return text
+
+
+def _read_not_dates(text: str, f: _Found) -> str:
+    """汛期前, 重要节假日前, 年初: they sound like deadlines but name no day; a person gives one."""
+    def not_date(m: re.Match[str]) -> str:
+        f.problems.append(f"不是日期 not a date: {_NOT_DATES[m['w']]}; write the date (e.g. 5月31日前) "
+                          f"in “{f.phrase}”")
+        return " "
+    return _NOT_DATE_RE.sub(not_date, text)
 
 
 def _place_deadlines(f: _Found) -> None:
@@ -255,12 +335,17 @@ def _requirement_frequency(requirement: str | None, f: _Found) -> None:
                           "split the duty in two, one per frequency")
 
 
+# In this order: each step removes what it read, so 每年1月31日前 is not read again as 1月31日前.
+_STEPS = (_read_not_dates, _read_after_period, _read_events, _read_quota, _read_days_in_periods,
+          _read_recurrence, _read_frequency, _read_dates, _read_ongoing)
+
+
 def parse_schedule(phrase: str | None, *, year: int, requirement: str | None = None) -> Parsed:
     """Read a deadline phrase (and the frequency words of the requirement) into a Schedule."""
     original = (phrase or "").strip()
-    f = _Found(year)
+    f = _Found(year, original)
     text = normalize(original)
-    for step in (_read_after_period, _read_events, _read_quota, _read_recurrence, _read_frequency, _read_dates, _read_ongoing):
+    for step in _STEPS:
         text = step(text, f)
     _place_deadlines(f)
     _requirement_frequency(requirement, f)

@@ -1,0 +1,145 @@
+"""Issue 15's phrases: each read exactly into the structured form, or listed for review with its words.
+
+Also what a plan does with what was read: deadlines before the plan's issue date, duties under
+review in `plan show`, `plan check` and `plan load`, and the importer's `review` and `source` keys.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from scheduler.calendar.occurrences import expand
+from scheduler.calendar.schedules import Schedule
+from scheduler.calendar.workdays import calendar_for
+from scheduler.plans.phrases import parse_schedule
+
+Y = 2016
+CN = calendar_for("CN")
+
+EXACT = [  # (phrase, expected keys): the phrases of issue 15, seeds and real notices
+    ("每年1月31日前", {"every": "year", "due_on": "month 1 day 31"}),
+    ("每年3月31日前", {"every": "year", "due_on": "month 3 day 31"}),
+    ("每年3月底前", {"every": "year", "due_on": "month 3 day 31"}),
+    ("每年二月底前", {"every": "year", "due_on": "month 2 day 29"}),
+    ("每年一季度", {"every": "year", "due_on": "month 3 day 31"}),
+    ("每季度第一个月10日前", {"every": "quarter", "due_on": "month 1 day 10"}),
+    ("每季度首月10日前", {"every": "quarter", "due_on": "month 1 day 10"}),
+    ("每季度第二个月15日前", {"every": "quarter", "due_on": "month 2 day 15"}),
+    ("每年第三季度末", {"every": "year", "due_on": "month 9 day 30"}),
+    ("每年年底前", {"every": "year"}),
+    ("每月底前", {"every": "month"}),
+    ("每季度末", {"every": "quarter"}),
+    ("每月上旬", {"every": "month", "due_on": "day 10"}),
+    ("每月中旬", {"every": "month", "due_on": "day 20"}),
+    ("每月下旬", {"every": "month"}),
+    ("次月5日前", {"every": "month", "due_on": "+5 days"}),
+    ("每月5日前报送上月", {"every": "month", "due_on": "+5 days"}),
+    ("每月5日前", {"every": "month", "due_on": "day 5"}),
+    ("季度结束后15日内", {"every": "quarter", "due_on": "+15 days"}),
+    ("季后15日内", {"every": "quarter", "due_on": "+15 days"}),
+    ("每季度结束后10个工作日内", {"every": "quarter", "due_on": "+10 workdays"}),
+    ("每半年", {"every": "half-year"}),
+    ("上半年", {"due": date(Y, 6, 30)}),
+    ("下半年", {"due": date(Y, 12, 31)}),
+    ("年中", {"due": date(Y, 6, 30)}),
+    ("次年1月底前", {"due": date(Y + 1, 1, 31)}),
+    ("2017年底前", {"due": date(2017, 12, 31)}),
+    ("于2017年底前", {"due": date(2017, 12, 31)}),
+    ("2016年度上半年", {"due": date(2016, 6, 30)}),
+    ("当年", {"due": date(Y, 12, 31)}),
+    ("本年度", {"due": date(Y, 12, 31)}),
+    ("按季度", {"every": "quarter"}),
+    ("每季", {"every": "quarter"}),
+    ("季度", {"every": "quarter"}),
+    ("年度", {"every": "year"}),
+    ("月度", {"every": "month"}),
+    ("及时", {"ongoing": True}),
+    ("随时", {"ongoing": True}),
+    ("适时", {"ongoing": True}),
+    ("及时公开", {"ongoing": True}),
+    ("长期", {"ongoing": True}),
+    ("常态化", {"ongoing": True}),
+    ("持续推进", {"ongoing": True}),
+    ("长期坚持", {"ongoing": True}),
+    ("全年工作", {"ongoing": True}),
+    ("全年", {"ongoing": True}),
+    ("年内至少5次", {"quota": 5, "due": date(Y, 12, 31)}),
+    ("全年不少于4次", {"quota": 4, "due": date(Y, 12, 31)}),
+    ("每年至少一次", {"every": "year", "quota": 1}),
+    ("文件公开后3个工作日内", {"after_event": "文件公开", "within": "3 workdays"}),
+    ("印发之日起20个工作日内", {"after_event": "印发", "within": "20 workdays"}),
+    ("收到申请之日起15个工作日内", {"after_event": "收到申请", "within": "15 workdays"}),
+    ("自收到申请之日起15个工作日内", {"after_event": "收到申请", "within": "15 workdays"}),
+    ("2016年12月底前", {"due": date(2016, 12, 31)}),
+    ("2017年3月底", {"due": date(2017, 3, 31)}),
+    ("12月31日前", {"due": date(Y, 12, 31)}),
+    ("7月上旬", {"due": date(Y, 7, 10)}),
+]
+
+
+@pytest.mark.parametrize(("phrase", "expected"), EXACT, ids=[p for p, _ in EXACT])
+def test_each_phrase_is_read_exactly(phrase, expected):
+    parsed = parse_schedule(phrase, year=Y)
+    assert parsed.problems == ()
+    assert parsed.schedule.model_dump(exclude_defaults=True, exclude={"text"}) == expected
+
+
+FLAGGED = [  # (phrase, words the reason must contain)
+    ("汛期前", "汛期"),
+    ("重要节假日前", "节假日"),
+    ("年初", "年初"),
+    ("正式印发后", "no time limit after the event"),
+    ("出台后", "no time limit after the event"),
+    ("每年1月31日前 每季度", "two different"),
+    ("每年2月30日前", "no such date"),
+    ("每月35日前", "inconsistent"),
+]
+
+
+@pytest.mark.parametrize(("phrase", "words"), FLAGGED, ids=[p for p, _ in FLAGGED])
+def test_phrases_that_are_not_dates_are_listed_for_review_with_their_words(phrase, words):
+    parsed = parse_schedule(phrase, year=Y)
+    assert any(words in p for p in parsed.problems), parsed.problems
+
+
+def test_not_a_date_says_why_and_quotes_the_phrase():
+    why = parse_schedule("汛期前完成", year=Y).problems
+    assert len(why) == 1 and "不是日期 not a date" in why[0] and "“汛期前完成”" in why[0]
+
+
+def test_a_yearly_day_in_a_month_is_never_read_as_year_end():
+    """Issue 15 #1: 每年1月31日前 was every year due 12-31 with nothing flagged."""
+    s = parse_schedule("每年1月31日前", year=Y).schedule
+    found = expand(s, calendar=CN, start=date(2016, 1, 1), end=date(2018, 12, 31),
+                   plan_start=date(2016, 1, 5), plan_until=date(2018, 12, 31))
+    assert [(o.due, o.period) for o in found] == [(date(2016, 1, 31), "2016"), (date(2017, 1, 31), "2017"),
+                                                  (date(2018, 1, 31), "2018")]
+
+
+def test_the_first_month_of_each_quarter():
+    """Issue 15 #2: 每季度第一个月10日前 is due 10 Jan, 10 Apr, 10 Jul, 10 Oct."""
+    s = parse_schedule("每季度第一个月10日前", year=Y).schedule
+    found = expand(s, calendar=CN, start=date(2016, 1, 1), end=date(2016, 12, 31),
+                   plan_start=date(2016, 1, 1), plan_until=date(2016, 12, 31))
+    assert [o.due for o in found] == [date(2016, m, 10) for m in (1, 4, 7, 10)]
+
+
+@pytest.mark.parametrize(("every", "due_on"), [
+    ("month", "month 1 day 10"), ("week", "month 1 day 10"), ("quarter", "month 4 day 10"),
+    ("half-year", "month 7 day 1"), (None, "month 1 day 1"), ("year", "month 13 day 1")])
+def test_a_month_of_the_period_must_be_inside_the_period(every, due_on):
+    with pytest.raises(ValueError):
+        Schedule(every=every, due_on=due_on)
+
+
+def test_a_month_of_a_half_year_and_of_a_year():
+    half = Schedule(every="half-year", due_on="month 6 day 31")
+    found = expand(half, calendar=CN, start=date(2016, 1, 1), end=date(2016, 12, 31),
+                   plan_start=date(2016, 1, 1), plan_until=date(2016, 12, 31))
+    assert [(o.due, o.period) for o in found] == [(date(2016, 6, 30), "2016-H1"), (date(2016, 12, 31), "2016-H2")]
+    leap = Schedule(every="year", due_on="month 2 day 29", ongoing=True)
+    found = expand(leap, calendar=CN, start=date(2016, 1, 1), end=date(2017, 12, 31),
+                   plan_start=date(2016, 1, 1), plan_until=date(2016, 12, 31))
+    assert [o.due for o in found] == [date(2016, 2, 29), date(2017, 2, 28)]
