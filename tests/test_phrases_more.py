@@ -143,3 +143,29 @@ def test_a_month_of_a_half_year_and_of_a_year():
     found = expand(leap, calendar=CN, start=date(2016, 1, 1), end=date(2017, 12, 31),
                    plan_start=date(2016, 1, 1), plan_until=date(2016, 12, 31))
     assert [o.due for o in found] == [date(2016, 2, 29), date(2017, 2, 28)]
+
+
+REQUIREMENTS = [  # (phrase, requirement, expected keys): issue 15 #7, frequency words in the requirement
+    (None, "各部门每月10日前报送工作进展情况", {"every": "month", "due_on": "day 10"}),
+    ("长期推进", "每季度公开空气质量状况", {"ongoing": True, "every": "quarter"}),
+    ("7月底前启动", "年内至少5次邀请利益相关方列席会议",
+     {"start_by": date(Y, 7, 31), "quota": 5, "due": date(Y, 12, 31)}),
+    (None, "主要负责同志每年至少听取一次政务公开工作汇报", {"every": "year", "quota": 1}),
+    (None, "每年1月31日前发布上一年度报告", {"every": "year", "due_on": "month 1 day 31"}),
+    (None, "统计局每季度结束后10个工作日内公开数据", {"every": "quarter", "due_on": "+10 workdays"}),
+    ("每季度", "每月10日前报送", {"every": "quarter"}),  # the deadline column wins over the requirement
+]
+
+
+@pytest.mark.parametrize(("phrase", "requirement", "expected"), REQUIREMENTS, ids=[r for _, r, _ in REQUIREMENTS])
+def test_frequency_words_in_the_requirement_are_read_exactly(phrase, requirement, expected):
+    parsed = parse_schedule(phrase, year=Y, requirement=requirement)
+    assert parsed.problems == ()
+    assert parsed.schedule.model_dump(exclude_defaults=True, exclude={"text"}) == expected
+
+
+@pytest.mark.parametrize("requirement", ["每月10日前报送进展，每季度公开结果", "每年1月31日前报告，每月公开"])
+def test_a_requirement_with_two_frequencies_is_listed_for_review(requirement):
+    parsed = parse_schedule("长期推进", year=Y, requirement=requirement)
+    assert parsed.schedule.every is None
+    assert any("split the duty" in p for p in parsed.problems), parsed.problems

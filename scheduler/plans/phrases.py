@@ -109,7 +109,7 @@ _DATED = re.compile(_YEAR + r"(?P<m>1[0-2]|0?[1-9])月(?:(?P<end>底|末)|(?P<d>
                     r"(?P<x>上|中|下)旬)" + _ROLE)
 _YEAR_PART = re.compile(r"(?:(?P<y>\d{4})|(?P<next>次年|明年))?(?:年度?)?(?P<w>上半年|下半年|年中|年底|年末|年内|当年|本年度?)内?" + _ROLE)
 _PART_DAY = {"上半年": (6, 30), "年中": (6, 30)}  # the rest of _YEAR_PART's words: 31 Dec
-_QUOTA = re.compile(r"(?P<per>年内|每年|全年)(?:[^\d\s]{0,12}?)(?:至少|不少于|不低于)(?P<n>\d+)次")
+_QUOTA = re.compile(r"(?P<per>年内|每年|全年)(?:[^\d\s]{0,12}?)(?:至少|不少于|不低于)(?:[^\d\s]{0,6}?)(?P<n>\d+)次")
 _BEFORE = r"(?:之?前|以前)?"
 _MONTH_DAY = re.compile(r"每(?:个)?月(?P<d>[0-3]?\d)[日号]" + _BEFORE +
                         r"(?P<prev>(?:报送|上报|报|公开|发布)?上个?月(?:份)?(?:的)?(?:情况|数据|信息)?)?")
@@ -324,20 +324,32 @@ def _place_deadlines(f: _Found) -> None:
 
 
 def _requirement_frequency(requirement: str | None, f: _Found) -> None:
-    """每季度向社会公开 in the requirement makes the duty quarterly; two frequencies need two duties."""
+    """每季度向社会公开 in the requirement makes the duty quarterly, 每月10日前报送 monthly by the 10th,
+    年内至少5次 a quota; only when the deadline column names no frequency. Two frequencies need two duties."""
     if not requirement or "every" in f.keys:
         return
-    found = sorted({FREQUENCIES[w] for w in _FREQ_RE.findall(normalize(requirement))})
-    if len(found) == 1:
+    r, text = _Found(f.year, requirement), normalize(requirement)
+    for step in _REQUIREMENT_STEPS:
+        text = step(text, r)
+    found = sorted({FREQUENCIES[w] for w in _FREQ_RE.findall(text)} | {r.keys.get("every")} - {None})
+    if len(found) > 1 or any(p.startswith("两个不同") for p in r.problems):
+        f.problems.append(f"要求中有多个频次 the requirement names several frequencies or days "
+                          f"({', '.join(found)}): split the duty in two, one per frequency")
+        return
+    f.problems += r.problems
+    f.keys.update({k: v for k, v in r.keys.items() if k in ("interval", "due_on", "quota")})
+    if found:
         f.keys["every"] = found[0]
-    elif found:
-        f.problems.append(f"要求中有多个频次 the requirement names several frequencies ({', '.join(found)}): "
-                          "split the duty in two, one per frequency")
+    if r.deadlines and not any(role != "start" for _, role in f.deadlines):
+        f.deadlines += r.deadlines  # 年内至少5次: due at the year's end
 
 
 # In this order: each step removes what it read, so 每年1月31日前 is not read again as 1月31日前.
 _STEPS = (_read_not_dates, _read_after_period, _read_events, _read_quota, _read_days_in_periods,
           _read_recurrence, _read_frequency, _read_dates, _read_ongoing)
+
+# What a requirement's prose may say about when: frequencies, days in periods, quotas; no dates.
+_REQUIREMENT_STEPS = (_read_after_period, _read_quota, _read_days_in_periods, _read_recurrence)
 
 
 def parse_schedule(phrase: str | None, *, year: int, requirement: str | None = None) -> Parsed:
@@ -347,8 +359,8 @@ def parse_schedule(phrase: str | None, *, year: int, requirement: str | None = N
     text = normalize(original)
     for step in _STEPS:
         text = step(text, f)
-    _place_deadlines(f)
     _requirement_frequency(requirement, f)
+    _place_deadlines(f)
     leftover = _FILLER.sub("", text)
     if leftover:
         f.problems.append(f"看不懂的时限 not understood: “{leftover}” in “{original}”")
