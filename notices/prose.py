@@ -7,7 +7,8 @@ several duties ("…(各县区、各部门负责落实)加大审计结果…(市
 
 Left out: the preamble before the first heading, 指导思想/基本原则/总体要求/工作目标 sections,
 the closing (附件, signature, date), site furniture and ads, and a second copy of the notice (a
-line seen before is skipped). Safeguard sections (保障措施, 组织领导) give duties only where a
+long line seen before is skipped). Numbers keep the notice's numerals with ASCII brackets:
+"三.(一).1"; an unnumbered paragraph under a title is ".k", more duties in one item "-2", "-3". Safeguard sections (保障措施, 组织领导) give duties only where a
 clause names a department.
 """
 

@@ -119,6 +119,7 @@ def test_folding_keeps_the_length_of_the_real_traditional_notice() -> None:
 @pytest.mark.parametrize("text", [
     "市审计局", "编办", "财政局", "城建局", "公管办", "市场监管局", "行政服务中心", "省政府辦公廳",
     "各县(市)区政府", "市政府各部门", "各科室", "各乡镇", "市住房公积金管理中心", "省委宣传部",
+    "和平区政府", "本溪市财政局", "如皋市人民政府",  # place names that start like a verb or 本
 ])
 def test_department_names(text: str) -> None:
     assert looks_like_department(text)
@@ -127,6 +128,7 @@ def test_department_names(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "做好公共资源交易中心建设", "做好公共资源交易中心", "县政府信息网", "领导干部", "部门",
     "牵头部门", "具有行政审批职能的省政府部门", "推进政务公开工作。", "市审计局、市财政局",
+    "本部门", "其他部门",
 ])
 def test_phrases_that_only_look_like_departments(text: str) -> None:
     assert not looks_like_department(text)

@@ -273,3 +273,16 @@ def test_tables_are_left_to_the_table_reader() -> None:
 
 def test_seed_files_are_there() -> None:
     assert all(Path(p).exists() for p in SEEDS.glob("00[0124]_*.txt"))
+
+
+def test_full_width_numbering_reads_like_ascii() -> None:
+    records = records_from_prose(notice(
+        "一、主要任务",
+        "（一）推进决策公开",
+        "１．推进决策公开。探索推行重大决策预公开。（市政府办公室牵头，市法制办配合）",
+        "２．市政府各部门要在９月底前公开权力清单。",
+    ))
+    assert [(r.number, r.title, r.lead, r.support) for r in records] == [
+        ("一.(一).1", "推进决策公开", ["市政府办公室"], ["市法制办"]),
+        ("一.(一).2", "市政府各部门要在９月底前公开权力清单", ["市政府各部门"], [])]
+    assert records[1].requirement == "市政府各部门要在９月底前公开权力清单。"
