@@ -16,8 +16,14 @@ class _Flow(dict):
     pass
 
 
+class _FlowList(list):
+    pass
+
+
 _Dumper.add_representer(_Flow, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v.items(),
                                                                  flow_style=True))
+_Dumper.add_representer(_FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v,
+                                                                     flow_style=True))
 _Dumper.add_representer(dict, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v.items(),
                                                                 flow_style=False))
 
@@ -32,8 +38,15 @@ HEADER = """\
 def dump_plan(plan: dict[str, Any]) -> str:
     shaped = dict(plan)
     shaped["departments"] = [_Flow(d) for d in plan["departments"]]
-    shaped["duties"] = [{k: (_Flow(v) if isinstance(v, dict) else v) for k, v in d.items()}
-                        for d in plan["duties"]]
+    shaped["duties"] = [{k: _shaped(k, v) for k, v in d.items()} for d in plan["duties"]]
     body = yaml.dump(shaped, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100000,
                      default_flow_style=False)
     return HEADER + body
+
+
+def _shaped(key: str, value: Any) -> Any:
+    if isinstance(value, dict):
+        return _Flow(value)
+    if key in ("lead", "support"):
+        return _FlowList(value)
+    return value

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from notices.departments import looks_like_department, responsibility
 from notices.document import Document, Paragraph, Table
+from notices.noise import is_closing, is_furniture
 from notices.records import Record
 from notices.text import key, looks_like_deadline
 
@@ -65,7 +66,8 @@ class _Row:
         self.where.append(where)
 
     def get(self, column: str) -> str:
-        return "\n".join(t for t in self.cells.get(column, []) if t)
+        """A cell's text; a cell split over lines is one text again (Chinese needs no space between)."""
+        return "".join(t for t in self.cells.get(column, []) if t)
 
 
 @dataclass
@@ -75,6 +77,7 @@ class _Part:
     heading: str
     columns: list[str]
     rows: list[_Row] = field(default_factory=list)
+    flat: bool = False  # flattened text: a merged cell shows once, at the first row it covers
 
 
 # ---------------------------------------------------------------- flattened tables (text lines)
@@ -193,15 +196,18 @@ def _flat_parts(lines: list[Paragraph]) -> list[_Part]:
 
 
 def _read_flat_rows(lines: list[Paragraph], i: int, columns: list[str], heading: str) -> tuple[_Part, int]:
-    part = _Part(heading, columns)
+    part = _Part(heading, columns, flat=True)
     pending: list[Paragraph] = []  # lines before the first row number (a lead written above)
     current: _Row | None = None
     body: list[Paragraph] = []
     expected: int | None = None
     while i < len(lines):
         text = lines[i].text
-        if (_SECTION.match(text) and len(text) <= 80) or _flat_columns(lines, i):
+        if (_SECTION.match(text) and len(text) <= 80) or _flat_columns(lines, i) or is_closing(text):
             break
+        if is_furniture(text):
+            i += 1
+            continue
         n = _next_number(text, expected)
         if n is not None:
             if current is not None:
@@ -295,12 +301,25 @@ def _records(parts: list[_Part]) -> list[Record]:
     restart = sum(1 for p in parts if p.rows and p.rows[0].number in ("1", "")) > 1
     records: list[Record] = []
     for index, part in enumerate(parts, start=1):
-        default = responsibility(part.heading) if part.heading else None
+        default = responsibility(_SECTION.sub(r"\2", part.heading)) if part.heading else None
         carried: dict[str, str] = {}
         for position, row in enumerate(part.rows, start=1):
             number = row.number or str(position)
+            if part.flat:
+                _carry_deadline(row, carried)
             records.append(_record(row, f"{index}-{number}" if restart else number, default, carried))
     return records
+
+
+def _carry_deadline(row: _Row, carried: dict[str, str]) -> None:
+    """In flattened text a deadline cell merged over a group of rows shows at the group's first row
+    only: rows that continue the group (no task or lead of their own) share it."""
+    if row.get("title") or row.get("lead"):
+        carried.pop("deadline", None)
+    if row.get("deadline"):
+        carried["deadline"] = row.get("deadline")
+    elif carried.get("deadline"):
+        row.cells["deadline"] = [carried["deadline"]]
 
 
 def _record(row: _Row, number: str, default, carried: dict[str, str]) -> Record:

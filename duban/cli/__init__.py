@@ -17,6 +17,7 @@ from duban.cli import (
     directory,
     feeds,
     occurrences,
+    plan_import,
     plans,
     process,
     report,
@@ -36,6 +37,7 @@ app.command("run")(process.run)
 app.command("answer")(occurrences.answer_command)
 app.command("report")(report.report)
 directory.contacts_app.command("invite")(telegram.contacts_invite)
+plans.app.command("import")(plan_import.plan_import)
 app.add_typer(plans.app, name="plan")
 app.add_typer(database.app, name="db")
 app.add_typer(directory.contacts_app, name="contacts")

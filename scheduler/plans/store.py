@@ -197,3 +197,10 @@ def extend_horizon(session: Session, plan: Plan, *, calendar: WorkdayCalendar, t
     sync_occurrences(session, plan, duties, depts, calendar,
                      materialize_window(plan, today, horizon_days), report, now)
     return report
+
+
+def known_departments(session: Session) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Every department already stored, as (key, name, aliases): a notice's import matches its names
+    against these, so a department from an earlier plan keeps its id instead of getting a second one."""
+    rows = session.exec(select(Department).order_by(Department.key)).all()
+    return [(d.key, d.name, tuple(d.aliases or ())) for d in rows]

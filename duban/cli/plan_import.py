@@ -1,0 +1,77 @@
+"""`duban plan import NOTICE`: a notice (.txt .docx .xlsx .html .pdf .doc) -> a plan file to review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from db import migrate
+from db.engine import make_engine, session_scope
+from duban.cli.common import err, fail, out, settings
+from notices.document import NoticeError
+from notices.importer import NoticeImport, Summary, import_notice
+from notices.records import KnownDepartment
+from scheduler.plans.store import known_departments
+
+NoticeArg = Annotated[Path, typer.Argument(help="The notice: .txt .docx .xlsx .html .pdf (.doc/.wps with LibreOffice).")]
+YearOpt = Annotated[int | None, typer.Option("--year", min=2000, max=2200,
+                                             help="The year that 9月底前 and 年底前 refer to (default: the notice's).")]
+OutOpt = Annotated[Path | None, typer.Option("-o", "--output", help="Write the plan here (default: print it).")]
+
+
+def _known() -> list[KnownDepartment]:
+    """Departments of earlier plans, when the database is set up; none before `duban db upgrade`
+    (an import needs no database: it writes a file)."""
+    try:
+        engine = make_engine(settings().database_url)
+        if migrate.pending(engine):
+            return []
+        with session_scope(engine) as session:
+            return [KnownDepartment(*row) for row in known_departments(session)]
+    except (OperationalError, DBAPIError):
+        err.print("[yellow]数据库不可用，单位按新单位处理 / database unreachable: departments are not "
+                  "matched with earlier plans[/yellow]")
+        return []
+
+
+def _summary_lines(s: Summary) -> str:
+    return (f"{s.duties} 项任务 duties, {s.departments} 个单位 departments, {s.recurring} 项周期性 recurring, "
+            f"{s.event_triggered} 项事件触发 event-triggered, {s.quotas} 项有次数要求 with quotas, "
+            f"{s.ongoing} 项长期 ongoing; {s.needing_review} 项需要核对 need review")
+
+
+def plan_import(notice: NoticeArg, year: YearOpt = None, output: OutOpt = None) -> None:
+    """从通知生成计划文件 Import a notice into a plan file for review (then `plan check`, `plan load`)."""
+    if not notice.is_file():
+        raise fail(f"找不到文件 no such file: {notice}")
+    settings()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("读取 reading", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        try:
+            result = import_notice(notice, year=year, known=_known(), progress=progress)
+        except NoticeError as exc:
+            raise fail(str(exc)) from None
+    _write(result, output)
+
+
+def _write(result: NoticeImport, output: Path | None) -> None:
+    text = result.yaml()
+    if output is None:
+        out.file.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"[green]✓[/green] {output}", highlight=False)
+    err.print(_summary_lines(result.summary), highlight=False)
+    if result.summary.needing_review:
+        err.print(f"[yellow]请核对后再导入 review, then: duban plan check {output or 'PLAN.yaml'}[/yellow]",
+                  highlight=False)

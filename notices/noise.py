@@ -1,0 +1,25 @@
+"""Lines that are not the notice: the closing block (抄送, 印发), site furniture, advertising.
+One place for them, so that neither a table nor a prose item takes one in as a duty's text."""
+
+from __future__ import annotations
+
+import re
+
+from notices.text import key
+
+# The closing block of a 公文: after it nothing is a duty.
+_CLOSING = re.compile(r"^(抄送|主送|主题词|关键词|\(此件|（此件|此件公开发布|联系人|联系电话)"
+                      r"|^.{0,30}20\d{2}年\d{1,2}月\d{1,2}日印发$")
+# Site furniture and advertising, as saved from web pages and document-sharing sites.
+_FURNITURE = re.compile(r"信息来源[:：]|发布时间[:：]|浏览次数|【打印|【关闭|打印本页|关闭窗口|【字体|分享到|"
+                        r"当前位置[:：]|首页\s*[>»]|上一篇|下一篇|扫一扫|网站地图|版权所有|ICP备|"
+                        r"由会员分享|可在线阅读|文件下载|小编为大家整理|供大家参考|请在.{0,8}上搜索|"
+                        r"精品国产|无码|在线观看|影院|免费下载")
+
+
+def is_closing(text: str) -> bool:
+    return bool(_CLOSING.search(key(text)))
+
+
+def is_furniture(text: str) -> bool:
+    return bool(_FURNITURE.search(key(text)))
