@@ -169,3 +169,123 @@ def test_a_requirement_with_two_frequencies_is_listed_for_review(requirement):
     parsed = parse_schedule("长期推进", year=Y, requirement=requirement)
     assert parsed.schedule.every is None
     assert any("split the duty" in p for p in parsed.problems), parsed.problems
+
+
+# --- a plan with duties to review, deadlines before its issue date, the importer's keys ----------
+
+PLAN = """\
+version: 1
+plan:
+  id: review-demo
+  title: 核对演示
+  issued: 2016-07-15
+  year: 2016
+departments:
+  - {id: epb, name: 市环保局}
+  - {id: edu, name: 市教育局}
+duties:
+  - id: monthly
+    title: 每月报送进展
+    lead: [epb]
+    schedule: 每月10日前
+"""
+LATE = """\
+  - id: late
+    title: 已过期限的一次性任务
+    lead: [edu]
+    schedule: 7月10日前
+"""
+PARTIAL = """\
+  - id: partial
+    title: 只读懂一半的时限
+    lead: [edu]
+    schedule: 每季度 视情况而定
+"""
+IMPORTED = """\
+  - id: imported
+    title: 导入时未找到牵头单位
+    lead: [edu]
+    schedule: 年底前
+    review: [牵头单位未找到, 时限需核对]
+    source: 第65-68行
+"""
+
+
+def plan_file(tmp_path, *duties: str):
+    path = tmp_path / "plan.yaml"
+    path.write_text(PLAN + "".join(duties), encoding="utf-8")
+    return path
+
+
+def test_the_importers_review_and_source_keys_are_read(tmp_path):
+    from scheduler.plans.file import read_plan
+
+    data = read_plan(plan_file(tmp_path, IMPORTED), date(2026, 1, 1))
+    imported = data.duties[1]
+    assert imported.source == "第65-68行" and imported.schedule.due == date(2016, 12, 31)
+    assert data.review == [("imported", "牵头单位未找到; 时限需核对")]
+
+
+def test_a_single_review_reason_may_be_written_without_a_list(tmp_path):
+    from scheduler.plans.file import read_plan
+
+    text = IMPORTED.replace("[牵头单位未找到, 时限需核对]", "牵头单位未找到")
+    assert read_plan(plan_file(tmp_path, text), date(2026, 1, 1)).review == [("imported", "牵头单位未找到")]
+
+
+def test_a_monthly_duty_starts_with_the_first_deadline_after_the_issue_date(cli, tmp_path):
+    """Issue 15 #4: 每月10日前 in a plan issued on 15 July made a hidden 10 July occurrence."""
+    shown = cli.json("plan", "show", str(plan_file(tmp_path)))
+    dues = [o["due"] for o in shown["duties"][0]["occurrences"]]
+    assert dues[:2] == ["2016-08-10", "2016-09-10"]
+    assert shown["warnings"] == []
+
+
+def test_a_one_off_deadline_before_the_issue_date_is_a_warning(cli, tmp_path):
+    path = plan_file(tmp_path, LATE)
+    for command in ("check", "show"):
+        warnings = cli.json("plan", command, str(path))["warnings"]
+        assert len(warnings) == 1 and "late" in warnings[0] and "2016-07-10" in warnings[0], warnings
+    said = cli("plan", "show", str(path)).stderr
+    assert "late" in said and "2016-07-10" in said and "2016-07-15" in said
+    shown = cli.json("plan", "show", str(path))["duties"][1]
+    assert [o["due"] for o in shown["occurrences"]] == ["2016-07-10"]  # shown, not hidden by the window
+
+
+def test_a_phrase_read_in_part_gets_no_occurrences_and_is_marked(cli, tmp_path):
+    """Issue 15 #2: a duty flagged for review printed deadlines guessed from part of its phrase."""
+    path = plan_file(tmp_path, PARTIAL)
+    shown = cli.json("plan", "show", str(path))
+    partial = shown["duties"][1]
+    assert partial["occurrences"] == [] and partial["schedule"]["every"] is None
+    assert partial["read_in_part"]["every"] == "quarter"
+    assert any("视情况而定" in why for why in partial["review"])
+    table = cli("plan", "show", str(path)).stdout
+    assert "待核对" in table and "2016-09-30" not in table
+
+
+def test_plan_load_refuses_open_review_items_and_stores_nothing(cli, tmp_path):
+    """Issue 15 #5: `plan load` went ahead with duties still marked for review."""
+    path = plan_file(tmp_path, PARTIAL, IMPORTED)
+    refused = cli("plan", "load", str(path))
+    assert refused.exit_code != 0
+    said = " ".join(refused.stderr.split())
+    assert "partial" in said and "视情况而定" in said and "imported" in said and "牵头单位未找到" in said
+    assert "--accept-review" in said
+    assert cli.json("departments") == []
+
+
+def test_plan_load_with_accept_review_stores_the_plan_but_no_guessed_deadlines(cli, tmp_path):
+    path = plan_file(tmp_path, PARTIAL, IMPORTED)
+    loaded = cli("plan", "load", "--accept-review", str(path))
+    assert loaded.exit_code == 0, loaded.stderr
+    rows = cli.json("occurrences", "--limit", "0")
+    assert {r["duty"] for r in rows} == {"monthly", "imported"}  # nothing for the half-read phrase
+
+
+def test_plan_check_shows_where_a_duty_came_from(cli, tmp_path):
+    path = plan_file(tmp_path, IMPORTED)
+    checked = cli.json("plan", "check", str(path))
+    assert checked["review"] == [{"duty": "imported", "why": "牵头单位未找到; 时限需核对", "source": "第65-68行"}]
+    assert "第65-68行" in cli("plan", "check", str(path)).stdout
+    assert cli.json("plan", "show", str(path))["duties"][1]["source"] == "第65-68行"

@@ -40,7 +40,8 @@ def _window(data: PlanData, start: date | None, end: date | None) -> tuple[date,
 
 
 def _warn(data: PlanData, cal: WorkdayCalendar, window: tuple[date, date]) -> list[str]:
-    warnings = calendar_warnings(data, cal, *window)
+    """The calendar's and the plan's warnings (deadlines before `issued`), said on stderr."""
+    warnings = calendar_warnings(data, cal, *window) + data.warnings
     for w in warnings:
         err.print(f"[yellow]{w}[/yellow]", highlight=False)
     return warnings
@@ -55,12 +56,11 @@ def plan_check(file: FileArg, as_json: JsonOpt = False,
     warnings = _warn(data, cal, _window(data, None, None))
     if as_json:
         print_json({"plan": data.key, "valid": True, "duties": len(data.duties),
-                    "review": [{"duty": k, "why": w} for k, w in data.review], "warnings": warnings})
+                    "review": data.review_json(), "warnings": warnings})
     else:
         out.print(f"[green]✓[/green] {file}: {data.title} — {len(data.duties)} duties, "
                   f"{len(data.departments)} departments", highlight=False)
-        if data.review:
-            print_table("需要人工核对 Needs review", ["duty", "why"], [list(r) for r in data.review])
+        _review_table(data)
     if strict and data.review:
         raise typer.Exit(1)
 
@@ -73,20 +73,38 @@ def plan_show(file: FileArg, as_json: JsonOpt = False, start: FromOpt = None, en
     window = _window(data, start, end)
     if window[0] > window[1]:
         raise fail(f"时间窗口无效 the window {window[0]} – {window[1]} ends before it starts: check --from and --to")
-    _warn(data, cal, window)
-    view = show_plan(data, cal, *window)
+    warnings = _warn(data, cal, window)
+    view = show_plan(data, cal, *window) | {"warnings": warnings}
     if as_json:
         print_json(view)
         return
     print_table(f"{data.title} ({window[0]} – {window[1]})", ["id", "title", "lead", "schedule", "due"],
-                [[d["id"], d["title"], "、".join(d["lead"]), d["schedule"]["text"] or "",
-                  " ".join(sorted({o["due"] for o in d["occurrences"]})[:6])] for d in view["duties"]])
+                [[d["id"], d["title"], "、".join(d["lead"]), d["schedule"]["text"] or "", _dues(d)]
+                 for d in view["duties"]])
+    _review_table(data)
+
+
+def _dues(duty: dict) -> str:
+    """The first deadlines; a duty under review is marked (one read only in part has none)."""
+    dues = " ".join(sorted({o["due"] for o in duty["occurrences"]})[:6])
+    return f"待核对 needs review {dues}".strip() if duty["review"] else dues
+
+
+def _review_table(data: PlanData) -> None:
+    if data.review:
+        print_table("需要人工核对 Needs review", ["duty", "why", "source"],
+                    [[r["duty"], r["why"], r["source"] or ""] for r in data.review_json()])
+
+
+AcceptOpt = Annotated[bool, typer.Option("--accept-review", help="Load even though duties still need review.")]
 
 
 @app.command("load")
-def plan_load(file: FileArg, as_json: JsonOpt = False) -> None:
-    """导入 Load (or reload) a plan file into the database; idempotent."""
+def plan_load(file: FileArg, as_json: JsonOpt = False, accept_review: AcceptOpt = False) -> None:
+    """导入 Load (or reload) a plan file into the database; idempotent. Refuses open review items."""
     data = load_plan_file(file)
+    if data.review and not accept_review:
+        raise _refuse_review(data, file)
     cal = calendar(data.workdays)
     _warn(data, cal, _window(data, None, None))
     with database() as session:
@@ -100,3 +118,13 @@ def plan_load(file: FileArg, as_json: JsonOpt = False) -> None:
     out.print(f"[green]✓[/green] {data.key}: {changes}", highlight=False)
     if data.review:
         out.print(f"[yellow]{len(data.review)} duties need review: `duban plan check {file}`[/yellow]")
+
+
+def _refuse_review(data: PlanData, file: Path) -> typer.Exit:
+    for r in data.review_json():
+        where = f" ({r['source']})" if r["source"] else ""
+        err.print(f"[red]✗[/red] {r['duty']}{where}: {r['why']}", highlight=False)
+    n = len(data.review)
+    return fail(f"{n} 项任务需要核对，未导入任何内容：核对后删除其 review 项（或改正时限），或加 --accept-review 导入 / "
+                f"{n} duties need review; nothing was loaded: check them and delete each `review` item "
+                "(or fix the schedule), or load anyway with --accept-review")

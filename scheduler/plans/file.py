@@ -151,6 +151,9 @@ class DutyIn(Strict):
     schedule: Annotated[Annotated[str, Tag("phrase")] | Annotated[Schedule, Tag("structured")],
                         Discriminator(lambda v: "phrase" if isinstance(v, str) else "structured")] | None = None
     remind: RemindOverride | None = None
+    # Open review items the importer wrote (牵头单位未找到); a person deletes each once checked.
+    review: Names = Field(default_factory=list)
+    source: str | None = Field(None, max_length=200, description="where in the notice: 第65-68行")
 
 
 class PlanFileIn(Strict):
@@ -174,6 +177,8 @@ class DutyPlan:
     schedule: Schedule
     remind: RemindPolicy
     review: list[str]
+    source: str | None = None
+    read_in_part: Schedule | None = None  # what a half-read phrase said: shown, never scheduled
 
 
 @dataclass
@@ -202,6 +207,10 @@ class PlanData:
     def review(self) -> list[tuple[str, str]]:
         """(duty key, why) for every duty a person must look at."""
         return [(d.key, "; ".join(d.review)) for d in self.duties if d.review]
+
+    def review_json(self) -> list[dict]:
+        """The review list as `plan check` and `plan show` print it: duty, why, where in the notice."""
+        return [{"duty": d.key, "why": "; ".join(d.review), "source": d.source} for d in self.duties if d.review]
 
     def department(self, key: str) -> DepartmentIn:
         return next(d for d in self.departments if d.id == key)
@@ -322,13 +331,33 @@ def _duty(src: YamlSource, i: int, d: DutyIn, year: int, policy: RemindPolicy,
     path: Path_ = ("duties", i)
     lead = resolver.keys(d.lead, path + ("lead",), problems)
     support = [k for k in resolver.keys(d.support, path + ("support",), problems) if k not in lead]
-    if isinstance(d.schedule, Schedule):
-        schedule, review = d.schedule, ([] if not d.schedule.is_empty() else ["no schedule given"])
-    else:
-        parsed = parse_schedule(d.schedule, year=year, requirement=d.requirement)
-        schedule, review = parsed.schedule, list(parsed.problems)
+    schedule, review, read_in_part = _schedule(d, year)
     return DutyPlan(d.id, d.title, d.requirement, d.outlet, lead, support, schedule,
-                    _merge(policy, d.remind), review)
+                    _merge(policy, d.remind), list(dict.fromkeys(d.review + review)), d.source, read_in_part)
+
+
+def _schedule(d: DutyIn, year: int) -> tuple[Schedule, list[str], Schedule | None]:
+    """(schedule, problems, what was read of a half-read phrase). A phrase read only in part
+    schedules nothing: its deadlines would be guesses (每季度第二周 is not every quarter's end)."""
+    if isinstance(d.schedule, Schedule):
+        return d.schedule, ([] if not d.schedule.is_empty() else ["no schedule given"]), None
+    parsed = parse_schedule(d.schedule, year=year, requirement=d.requirement)
+    if parsed.problems and not parsed.schedule.is_empty():
+        return Schedule(text=parsed.schedule.text), list(parsed.problems), parsed.schedule
+    return parsed.schedule, list(parsed.problems), None
+
+
+def _early_deadlines(duties: list[DutyPlan], issued: date) -> list[str]:
+    """Deadlines before the plan was issued: a one-off already missed, or a recurrence that
+    `from` starts before the notice existed. Listed, never hidden."""
+    warnings = []
+    for d in duties:
+        s = d.schedule
+        for day in sorted({*filter(None, (s.start_by, s.due, s.from_)), *s.dates}):
+            if day < issued:
+                warnings.append(f"注意 warning: 任务 {d.key} 的日期 {day} 早于通知印发日期 {issued} / duty {d.key}: "
+                                f"{day} is before the plan's issue date {issued}: check the date or `issued`")
+    return warnings
 
 
 def validate_plan(src: YamlSource, today: date) -> PlanData:
@@ -365,7 +394,8 @@ def validate_plan(src: YamlSource, today: date) -> PlanData:
         title=model.plan.title, issuer=model.plan.issuer, issued=issued, year=year,
         year_current=model.plan.year == "current", until=until, timezone=model.plan.timezone,
         workdays=model.plan.workdays, coordinator=coordinator, remind=model.plan.remind,
-        departments=model.departments, contacts=contacts, duties=duties)
+        departments=model.departments, contacts=contacts, duties=duties,
+        warnings=_early_deadlines(duties, issued))
 
 
 def read_plan(path: Path | str, today: date) -> PlanData:

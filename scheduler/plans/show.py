@@ -5,36 +5,47 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from scheduler.calendar.occurrences import expand
+from scheduler.calendar.schedules import Schedule
 from scheduler.calendar.workdays import WorkdayCalendar
-from scheduler.plans.file import PlanData
+from scheduler.plans.file import DutyPlan, PlanData
 
 
 def default_window(data: PlanData) -> tuple[date, date]:
-    """One year from the plan's issue date."""
+    """One year from the plan's issue date, reaching back to any deadline set before it (a
+    warning too): a missed deadline is shown, not hidden."""
     try:
         end = data.issued.replace(year=data.issued.year + 1)
     except ValueError:  # 29 February
         end = data.issued + timedelta(days=365)
-    return data.issued, end - timedelta(days=1)
+    return min([data.issued, *(_first_day(d.schedule) for d in data.duties)]), end - timedelta(days=1)
+
+
+def _first_day(s: Schedule) -> date:
+    return min(filter(None, (s.start_by, s.due, s.from_, *s.dates)), default=date.max)
 
 
 def show_plan(data: PlanData, calendar: WorkdayCalendar, start: date, end: date) -> dict:
-    """The plan as JSON: duties with department names, schedules and occurrences in [start, end]."""
+    """The plan as JSON: duties with department names, schedules and occurrences in [start, end],
+    what needs review, and the warnings (deadlines before the issue date)."""
     names = {d.id: d.name for d in data.departments}
-    duties = []
-    for duty in data.duties:
-        specs = expand(duty.schedule, calendar=calendar, start=start, end=end,
-                       plan_start=data.issued, plan_until=data.until)
-        duties.append({
-            "id": duty.key, "title": duty.title,
-            "lead": [names[k] for k in duty.lead], "support": [names[k] for k in duty.support],
-            "schedule": duty.schedule.as_json(),
-            "occurrences": [{"department": names[k], "kind": s.kind, "due": s.due.isoformat()}
-                            for k in duty.lead for s in specs],
-        })
     return {"plan": {"id": data.key, "title": data.title, "year": data.year},
-            "duties": duties,
-            "review": [{"duty": key, "why": why} for key, why in data.review]}
+            "duties": [_duty(duty, data, names, calendar, start, end) for duty in data.duties],
+            "review": data.review_json(), "warnings": list(data.warnings)}
+
+
+def _duty(duty: DutyPlan, data: PlanData, names: dict[str, str], calendar: WorkdayCalendar,
+          start: date, end: date) -> dict:
+    specs = expand(duty.schedule, calendar=calendar, start=start, end=end,
+                   plan_start=data.issued, plan_until=data.until)
+    return {
+        "id": duty.key, "title": duty.title, "source": duty.source,
+        "lead": [names[k] for k in duty.lead], "support": [names[k] for k in duty.support],
+        "schedule": duty.schedule.as_json(),
+        "read_in_part": duty.read_in_part.as_json() if duty.read_in_part else None,
+        "review": duty.review,
+        "occurrences": [{"department": names[k], "kind": s.kind, "due": s.due.isoformat()}
+                        for k in duty.lead for s in specs],
+    }
 
 
 def calendar_warnings(data: PlanData, calendar: WorkdayCalendar, start: date, end: date) -> list[str]:
