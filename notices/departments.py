@@ -412,6 +412,17 @@ class Directory:
             return f"tag:{tag}"
         return entry.id
 
+    def issuer(self, name: str) -> str:
+        """The issuing office (营口市人民政府办公室): a notice that hands work to 市政府 or 市政府办公室
+        hands it to this office, so those spellings are its aliases, not departments of their own."""
+        entry = self._entry(name.strip())
+        level = _ISSUING_OFFICE.search(fold(name).replace(" ", ""))
+        if level:
+            short = level.group("level")
+            self._remember(entry, [f"{short}政府", f"{short}人民政府", f"{short}政府办公室",
+                                   f"{short}政府办公厅", f"{short}政府办"])
+        return entry.id
+
     def add_all(self, names: Iterable[str]) -> list[str]:
         refs: list[str] = []
         for name in names:
@@ -478,6 +489,7 @@ class Directory:
         return candidate
 
 
+_ISSUING_OFFICE = re.compile(r"(?P<level>[市省县区])人民政府办公[室厅]$")
 _LEVEL_TAG = {"市": "city-dept", "省": "province-dept", "县": "county-dept", "区": "district-dept",
               "": "dept"}
 

@@ -67,7 +67,7 @@ def import_document(doc: Document, *, year: int | None = None, known: Iterable[K
     records = records_from_tables(doc) or records_from_prose(doc)
     say("records", 2, 3)
     directory = Directory(known=list(known))
-    coordinator = directory.add(meta.issuer) if meta.issuer else None
+    coordinator = directory.issuer(meta.issuer) if meta.issuer else None
     duties: list[dict[str, Any]] = []
     sources: dict[str, list[str]] = {}
     for i, record in enumerate(records):

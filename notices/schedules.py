@@ -45,15 +45,16 @@ def _year_end(snippet: str) -> str:
 
 
 def rules_in(requirement: str, *, every_word: bool) -> list[str]:
-    """Time rules written in a requirement. Events and quotas always; in prose (every_word) also
-    dates, frequencies and 长期推进-type words, since prose has no deadline column."""
+    """Time rules written in a requirement. Events always (the plan loader reads a requirement's
+    frequencies, days and quotas itself, but never its events); in prose (every_word) every
+    deadline word, since prose has no deadline column."""
     text = normalize(requirement)
     events, text = _take(_EVENT, text)
-    events = [_event_only(e) for e in events]
-    quotas, text = _take(_QUOTA, text) if not events else ([], text)
-    month_days, text = _take(_MONTH_DAY, text)
-    found = events + quotas + month_days
+    found = [_event_only(e) for e in events]
     if every_word:
+        quotas, text = _take(_QUOTA, text) if not events else ([], text)
+        month_days, text = _take(_MONTH_DAY, text)
+        found += quotas + month_days
         dates, text = _take(_DATE, text)
         found += [_year_end(d) for d in dates]
         found += sorted(set(_FREQUENCY.findall(text)), key=text.find)
@@ -74,9 +75,19 @@ def schedule_for(deadline: str, requirement: str, year: int) -> Found:
         return Found(phrase, parsed.problems)
     if not extra:
         return Found(column, parsed.problems)
-    structured = parsed.schedule.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    structured["text"] = f"{column}({'，'.join(extra)})"
-    return Found(structured, parsed.problems)
+    return _structured(column, extra, year, requirement)
+
+
+def _structured(column: str, extra: list[str], year: int, requirement: str) -> Found:
+    """The column's words plus the requirement's event. An event-triggered duty takes no quota
+    from its requirement (a quota counts toward a date; the event has none), only its frequency."""
+    parsed = parse_schedule(" ".join([column, *extra]), year=year)
+    keys = parsed.schedule.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    words = frequencies(requirement)
+    if "every" not in keys and len(words) == 1:
+        keys["every"] = FREQUENCIES[words[0]]
+    keys["text"] = f"{column}({'，'.join(extra)})"
+    return Found(keys, parsed.problems)
 
 
 def frequencies(requirement: str) -> list[str]:

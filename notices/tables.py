@@ -66,8 +66,12 @@ class _Row:
         self.where.append(where)
 
     def get(self, column: str) -> str:
-        """A cell's text; a cell split over lines is one text again (Chinese needs no space between)."""
-        return "".join(t for t in self.cells.get(column, []) if t)
+        """A cell's text; a cell split over lines is one text again (Chinese needs no space between),
+        but departments one per line stay apart, and a bracket line belongs to the name above it."""
+        parts = [t for t in self.cells.get(column, []) if t]
+        if column not in ("lead", "support"):
+            return "".join(parts)
+        return "".join(("" if i == 0 or t.startswith(("(", "（")) else "、") + t for i, t in enumerate(parts))
 
 
 @dataclass
@@ -124,6 +128,7 @@ def _place(row: _Row, columns: list[str], lines: list[Paragraph]) -> list[Paragr
     (when the lead column comes before 序号, a lead written above a group follows the last row)."""
     lead_first = "lead" in columns and columns.index("lead") < columns.index("number") \
         if "number" in columns else False
+    lines = _join_fragments(lines)
     kinds = [_kind(p.text) for p in lines]
     carry: list[Paragraph] = []
     if lead_first:
@@ -143,6 +148,20 @@ def _place(row: _Row, columns: list[str], lines: list[Paragraph]) -> list[Paragr
         row.add(col, p.text, p.where)
         previous = col
     return carry
+
+
+_FRAGMENT = re.compile(r"^(网站|网页|网|公示栏|宣传栏|公告栏|专栏|平台|微信|微博)$")
+
+
+def _join_fragments(lines: list[Paragraph]) -> list[Paragraph]:
+    """A carrier split over two lines (市农委 / 网站, 农村 / 公示栏) is one cell again."""
+    out: list[Paragraph] = []
+    for p in lines:
+        if out and _FRAGMENT.match(key(p.text)):
+            out[-1] = Paragraph(out[-1].text + p.text.strip(), out[-1].where)
+        else:
+            out.append(p)
+    return out
 
 
 def _column_for(kind: str, text: str, row: _Row, text_cols: list[str], has_outlet: bool,
@@ -301,7 +320,7 @@ def _records(parts: list[_Part]) -> list[Record]:
     restart = sum(1 for p in parts if p.rows and p.rows[0].number in ("1", "")) > 1
     records: list[Record] = []
     for index, part in enumerate(parts, start=1):
-        default = responsibility(_SECTION.sub(r"\2", part.heading)) if part.heading else None
+        default = _heading_responsibility(part.heading)
         carried: dict[str, str] = {}
         for position, row in enumerate(part.rows, start=1):
             number = row.number or str(position)
@@ -309,6 +328,12 @@ def _records(parts: list[_Part]) -> list[Record]:
                 _carry_deadline(row, carried)
             records.append(_record(row, f"{index}-{number}" if restart else number, default, carried))
     return records
+
+
+def _heading_responsibility(heading: str):
+    """一、市政府、各县(市)区政府、市政府各部门负责落实的任务: the lead of every row of that part."""
+    words = re.sub(r"的(?:工作)?任务$|任务$", "", _SECTION.sub(r"\2", heading).strip())
+    return responsibility(words) if words else None
 
 
 def _carry_deadline(row: _Row, carried: dict[str, str]) -> None:
