@@ -29,6 +29,7 @@ EXACT = [  # (phrase, expected keys): the phrases of issue 15, seeds and real no
     ("每季度第二个月15日前", {"every": "quarter", "due_on": "month 2 day 15"}),
     ("每年第三季度末", {"every": "year", "due_on": "month 9 day 30"}),
     ("每年年底前", {"every": "year"}),
+    ("每年，3月底前", {"every": "year", "due_on": "month 3 day 31"}),
     ("每月底前", {"every": "month"}),
     ("每季度末", {"every": "quarter"}),
     ("每月上旬", {"every": "month", "due_on": "day 10"}),
@@ -94,6 +95,7 @@ FLAGGED = [  # (phrase, words the reason must contain)
     ("出台后", "no time limit after the event"),
     ("每年1月31日前 每季度", "two different"),
     ("每年2月30日前", "no such date"),
+    ("12月20日前 每年", "every year next to a date"),
     ("每月35日前", "inconsistent"),
 ]
 

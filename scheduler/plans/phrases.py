@@ -115,9 +115,9 @@ _MONTH_DAY = re.compile(r"每(?:个)?月(?P<d>[0-3]?\d)[日号]" + _BEFORE +
                         r"(?P<prev>(?:报送|上报|报|公开|发布)?上个?月(?:份)?(?:的)?(?:情况|数据|信息)?)?")
 _NEXT_MONTH_DAY = re.compile(r"次月(?P<d>[0-3]?\d)[日号]" + _BEFORE)
 _TEN_DAYS = re.compile(r"每(?:个)?月(?P<x>上|中|下)旬" + _BEFORE)
-_YEAR_MONTH_DAY = re.compile(r"每年(?:的)?(?P<m>1[0-2]|0?[1-9])月(?:(?P<end>底|末)|(?P<d>[0-3]?\d)[日号]|"
+_YEAR_MONTH_DAY = re.compile(r"每年[\s,，、]*(?:的)?(?P<m>1[0-2]|0?[1-9])月(?:(?P<end>底|末)|(?P<d>[0-3]?\d)[日号]|"
                              r"(?P<x>上|中|下)旬)" + _BEFORE)
-_YEAR_QUARTER = re.compile(r"每年(?:的)?第?(?P<q>[1-4])季度(?:末|底)?" + _BEFORE)
+_YEAR_QUARTER = re.compile(r"每年[\s,，、]*(?:的)?第?(?P<q>[1-4])季度(?:末|底)?" + _BEFORE)
 _QUARTER_MONTH = re.compile(r"每季度?(?:的)?(?:第(?P<k>[1-3])个?月|首月)(?P<d>[0-3]?\d)[日号]" + _BEFORE)
 _PERIOD_END = re.compile(r"每个?(?P<p>月|季度?|半年|年度?)(?:月|季度?|年)?(?:底|末)" + _BEFORE)
 _AFTER_PERIOD = re.compile(r"(?:每)?(?P<p>月|季度?|半年|年度?)(?:结束)?后(?P<n>\d+)个?(?P<u>工作日|日|天)内")
@@ -348,6 +348,13 @@ def _requirement_frequency(requirement: str | None, f: _Found) -> None:
 _STEPS = (_read_not_dates, _read_after_period, _read_events, _read_quota, _read_days_in_periods,
           _read_recurrence, _read_frequency, _read_dates, _read_ongoing)
 
+def _yearly_next_to_a_date(f: _Found) -> None:
+    """12月20日前 每年: a yearly deadline or a one-off beside a yearly duty? Not guessed."""
+    if f.keys.get("every") == "year" and any(role == "plain" for _, role in f.deadlines):
+        f.problems.append("每年与日期并列 every year next to a date: write 每年12月20日前 for a yearly "
+                          f"deadline, or give the one-off date its own duty, in “{f.phrase}”")
+
+
 # What a requirement's prose may say about when: frequencies, days in periods, quotas; no dates.
 _REQUIREMENT_STEPS = (_read_after_period, _read_quota, _read_days_in_periods, _read_recurrence)
 
@@ -359,6 +366,7 @@ def parse_schedule(phrase: str | None, *, year: int, requirement: str | None = N
     text = normalize(original)
     for step in _STEPS:
         text = step(text, f)
+    _yearly_next_to_a_date(f)
     _requirement_frequency(requirement, f)
     _place_deadlines(f)
     leftover = _FILLER.sub("", text)
