@@ -164,11 +164,18 @@ def _ref_names(plan: PlanData, tag_names: dict[str, str]) -> dict[str, frozenset
     """How a plan's duty may name a department (id, name, alias) or a group (tag:X) -> the names
     it answers to."""
     refs: dict[str, frozenset[str]] = {}
+    groups: dict[str, set[str]] = {}  # tag -> names of the group departments that carry it
     for d in plan.departments:
         forms = frozenset(set().union(*(name_forms(n) for n in (d.name, *d.aliases))))
         refs.update(dict.fromkeys((d.id, d.name, *d.aliases), forms))
         for tag in d.tags:
-            refs[f"tag:{tag}"] = frozenset(name_forms(tag_names.get(tag, tag)))
+            if "group" in d.tags and tag != "group":
+                groups.setdefault(tag, set()).update(forms)
+    for d in plan.departments:
+        for tag in d.tags:
+            # A tag answers to the group the notice named (the importer's group department carrying
+            # it: 市政府各部门 for city-dept), else to the expected file's name for it.
+            refs[f"tag:{tag}"] = frozenset(groups.get(tag, set()) | name_forms(tag_names.get(tag, tag)))
     return refs
 
 

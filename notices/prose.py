@@ -309,13 +309,13 @@ def _split_title(text: str) -> tuple[str, str]:
 
 
 def _titled(base: str, part: _Part) -> str:
-    """A title for a part with no heading of its own: its heading's title and its first words."""
+    """A part with no heading of its own is titled by its first sentence, as a clerk would copy it
+    (the heading it sits under is already the duty's number); very long sentences are cut at 120."""
     folded = fold(part.text)
-    cut = re.search(r"[,;。]", folded)
+    cut = re.search(r"[;。]", folded)
     first = part.text[:cut.start()] if cut else part.text
-    if len(first) > 24:
-        first = first[:24] + "…"
-    return f"{base}：{first}" if base else first
+    first = first.strip(_BLANK)
+    return (first[:120] + "…" if len(first) > 120 else first) or base
 
 
 _FOLLOWERS = re.compile(r"要|应|负责|牵头|组织|对|在|每|均|及时|进一步|会同|按|通过|于|统一|也|还|"
