@@ -43,7 +43,7 @@ _ENDINGS = (
     "集团", "银行", "支队", "大队", "中队", "指挥部", "宣传部", "组织部", "统战部", "武装部",
     "办事处", "管理处", "派出所", "研究所", "联合会", "工会", "协会", "商会", "红十字会", "妇联",
     "残联", "科协", "文联", "侨联", "工商联", "团委", "电视台", "气象台", "科室", "局", "委", "办",
-    "厅", "院", "署",
+    "厅", "院", "署", "机构", "机关", "工委",
 )
 # Phrases that open a task, not a name: "做好公共资源交易中心" ends like a department but is work.
 # Single characters only where no place name starts with them (和平区, 向阳区, 如皋市 do).
@@ -53,7 +53,7 @@ _NOT_A_NAME_START = re.compile(
     r"认真|确保|坚持|探索|引入|鼓励|支持|取消|促进|拓展|整合|扩大|发挥|增强|提升|优化|设立|开通|编制|指导|"
     r"督促|明确|本级|本部门|本单位|本地区|本系统|其他|其它|其|该|具有|涉及|凡|除|同时|并|重点|每)")
 _GROUP = re.compile(
-    r"^(?:[市省县区](?:政府|直|委|级)?)?各(?:有关|相关|直属)?(?:部门|单位|科室|部委|派出机构|直属单位)$|"
+    r"^(?:[市省县区](?:政府|直|委|级)?)?各(?:有关|相关|直属)?(?:部门|单位|科室|部委|派出机构|直属单位|直属机构|机构)$|"
     r"^各(?:县|市|区|乡|镇|县区|县市区|县\(市\)区|县\(市、区\)|乡镇|街道|地区|级政府|市委)"
     r"(?:人民)?(?:政府|党委)?$|"
     r"^(?:[市省县区](?:政府)?)?(?:有关|相关)(?:部门|单位)$")
@@ -95,6 +95,9 @@ def looks_like_department(text: str) -> bool:
     """A short phrase that names a department (市审计局, 编办, 各县区, 省政府辦公廳) rather than work
     that merely mentions one (做好公共资源交易中心建设)."""
     name = fold(text).strip()
+    bracketed = re.fullmatch(r"(.+?)\((.+)\)", name)
+    if bracketed:  # 市科技局(市知识产权局), 市农业局(扶贫办): one department, two names
+        return looks_like_department(bracketed.group(1))
     if not 2 <= len(name) <= 30 or re.search(r"[。,;:!?“”\"《》\s]", name):
         return False
     if len(_pieces(name, 0, len(name))) > 1:

@@ -49,22 +49,28 @@ def _has_frequency(deadline: str) -> bool:
 
 
 def _by_frequency(requirement: str) -> list[str]:
-    """每周公开食品抽检信息，每季度公开药品抽检信息 -> one text per frequency; clauses that name none
-    stay with the clause before them."""
-    groups: list[str] = []
-    for clause in _CLAUSE.split(requirement):
-        if frequencies(clause) or not groups:
+    """做好抽检信息公开，每周公开食品抽检信息，每季度公开药品抽检信息 -> one text per frequency; a clause
+    naming none stays with the one before it, and words before the first frequency go with every part."""
+    clauses = _CLAUSE.split(requirement)
+    if sum(1 for c in clauses if frequencies(c)) < 2:
+        clauses = re.split(r"(?<=[、])", requirement)  # 通气会(每月一次)、发布会(每季度一次)
+    lead_in, groups = "", []
+    for clause in clauses:
+        if frequencies(clause):
             groups.append(clause)
-        else:
+        elif groups:
             groups[-1] += clause
-    return [g.strip(" ，,;；") for g in groups if g.strip(" ，,;；")]
+        else:
+            lead_in += clause
+    return [(lead_in + g).strip(" ，,;；、") for g in groups]
 
 
 def _title(record: Record, text: str, suffix: str) -> str:
-    if not suffix:
+    """The record's title; a numbered part's own first sentence when the record was split by parts."""
+    if not suffix or record.title and not _parts(record.requirement):
         return record.title or text[:80]
-    first = re.split(r"[。;；，,]", text, maxsplit=1)[0]
-    return first[:80] or record.title
+    first = re.split(r"[。;；]", text, maxsplit=1)[0]
+    return first[:120] or record.title
 
 
 def _departments(names: list[str], directory: Directory) -> list[str]:

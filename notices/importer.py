@@ -45,10 +45,11 @@ class NoticeImport:
     plan: dict[str, Any]
     sources: dict[str, list[str]] = field(default_factory=dict)
     summary: Summary = field(default_factory=Summary)
+    warnings: list[str] = field(default_factory=list)  # about the whole notice (its year ...)
 
     def yaml(self) -> str:
         from notices.plan_yaml import dump_plan
-        return dump_plan(self.plan)
+        return dump_plan(self.plan, self.warnings)
 
 
 def import_notice(path: Path, data: bytes | None = None, *, year: int | None = None,
@@ -77,7 +78,17 @@ def import_document(doc: Document, *, year: int | None = None, known: Iterable[K
             sources[duty["id"]] = _source_lines(doc, record)
         say("duties", i + 1, len(records))
     plan = _plan(meta, year, coordinator, directory, duties)
-    return NoticeImport(plan=plan, sources=sources, summary=_summary(plan))
+    return NoticeImport(plan=plan, sources=sources, summary=_summary(plan), warnings=_warnings(meta, duties))
+
+
+def _warnings(meta: Meta, duties: list[dict[str, Any]]) -> list[str]:
+    found = []
+    if not meta.year_found:
+        found.append(f"通知中没有写明年份，按{meta.year}年处理，请核对 plan.year / the notice names no year: "
+                     f"{meta.year} is assumed, check plan.year (or import with --year)")
+    if not duties:
+        found.append("没有找到任务 / no duties found: is this a notice with a task table or numbered items?")
+    return found
 
 
 def _unique(duty_id: str, duties: list[dict[str, Any]]) -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,6 +24,7 @@ class Meta:
     issuer: str | None
     issued: date | None
     year: int
+    year_found: bool = True  # False: nothing in the notice names a year; this year is assumed
 
 
 def _issued(lines: list[Paragraph]) -> tuple[date | None, int | None]:
@@ -56,14 +58,21 @@ def _issuer(lines: list[Paragraph], at: int | None) -> str | None:
     return None
 
 
+def _most_named_year(doc: Document) -> int | None:
+    """A notice without a date or a year in its title (a table cut from a longer file): the year
+    its text names most (部署开展2016年…, 2016年起), ties to the earlier year."""
+    years = Counter(int(y) for y in re.findall(r"(20\d{2})\s*年", key(doc.text())))
+    return min(years, key=lambda y: (-years[y], y)) if years else None
+
+
 def read_meta(doc: Document, year: int | None) -> Meta:
     lines = [b for b in doc.blocks if isinstance(b, Paragraph)]
     issued, at = _issued(lines)
     title = _title(lines)
     titled = _YEAR_IN_TITLE.search(key(title))
-    found_year = int(titled[1]) if titled else (issued.year if issued else None)
+    found_year = int(titled[1]) if titled else (issued.year if issued else _most_named_year(doc))
     return Meta(title=title, issuer=_issuer(lines, at), issued=issued,
-                year=year or found_year or date.today().year)
+                year=year or found_year or date.today().year, year_found=bool(year or found_year))
 
 
 def plan_slug(meta: Meta) -> str:

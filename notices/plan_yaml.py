@@ -35,13 +35,14 @@ HEADER = """\
 """
 
 
-def dump_plan(plan: dict[str, Any]) -> str:
+def dump_plan(plan: dict[str, Any], warnings: list[str] = ()) -> str:
     shaped = dict(plan)
     shaped["departments"] = [_Flow(d) for d in plan["departments"]]
     shaped["duties"] = [{k: _shaped(k, v) for k, v in d.items()} for d in plan["duties"]]
     body = yaml.dump(shaped, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100000,
                      default_flow_style=False)
-    return HEADER + body
+    notes = "".join(f"# 注意 warning: {w}\n" for w in warnings)
+    return HEADER + notes + body
 
 
 def _shaped(key: str, value: Any) -> Any:

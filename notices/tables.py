@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from notices.departments import looks_like_department, responsibility
+from notices.departments import looks_like_department, responsibility, split_departments
 from notices.document import Document, Paragraph, Table
 from notices.noise import is_closing, is_furniture
 from notices.records import Record
@@ -361,13 +361,12 @@ def _record(row: _Row, number: str, default, carried: dict[str, str]) -> Record:
                  deadline=" ".join(row.cells.get("deadline", [])), source=list(dict.fromkeys(row.where)))
     if lead_text:
         found = responsibility(lead_text)
-        rec.lead = list(found.lead) if found else [lead_text]
+        rec.lead = list(found.lead) if found else split_departments(lead_text)
         rec.support = list(found.support) if found else []
     elif default:
         rec.lead, rec.support = list(default.lead), list(default.support)
-    if carried.get("support") and "support" in row.cells or (carried.get("support") and not rec.support):
-        found = responsibility(carried["support"])
-        rec.support = list(found.lead) if found else [carried["support"]]
+    if carried.get("support") and not rec.support:
+        rec.support = split_departments(carried["support"])
     return rec
 
 

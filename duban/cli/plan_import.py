@@ -71,6 +71,8 @@ def _write(result: NoticeImport, output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         err.print(f"[green]✓[/green] {output}", highlight=False)
+    for warning in result.warnings:
+        err.print(f"[yellow]注意 warning:[/yellow] {warning}", highlight=False)
     err.print(_summary_lines(result.summary), highlight=False)
     if result.summary.needing_review:
         err.print(f"[yellow]请核对后再导入 review, then: duban plan check {output or 'PLAN.yaml'}[/yellow]",
