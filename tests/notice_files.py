@@ -327,3 +327,32 @@ def seed000_table() -> SeedTable:
             merges.append(Merge(top, 0, len(rows) - 1, 0))
     parts.append(SeedPart(second["heading"], TableSpec(rows, tuple(merges))))
     return SeedTable(tuple(data["before"]), tuple(parts))
+
+
+# ---- other kinds ------------------------------------------------------------------------------
+
+def write_scanned_pdf(path: Path) -> Path:
+    """A PDF that is only a picture of a page, as a scanner makes it: no text layer."""
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", (1240, 1754), "white")
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((100, 100, 1140, 180), outline="black", width=3)
+    for y in range(260, 1500, 60):
+        draw.line((120, y, 1100, y), fill="black", width=8)  # lines of "text"
+    page.save(path, "PDF", resolution=150)
+    return path
+
+
+def office_convert(source: Path, target: str, outdir: Path) -> Path:
+    """`source` converted by LibreOffice (the tests' way to make real .doc/.xls/.rtf/.odt files)."""
+    import subprocess
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    profile = (outdir / "lo-profile").as_uri()
+    subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation={profile}",
+                    "--convert-to", target, "--outdir", str(outdir), str(source)],
+                   check=True, capture_output=True, timeout=180)
+    result = outdir / f"{source.stem}.{target.split(':')[0]}"
+    assert result.exists(), f"LibreOffice made no {result.name}"
+    return result

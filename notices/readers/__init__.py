@@ -44,8 +44,9 @@ def read_notice(path: Path, data: bytes | None = None) -> Document:
         try:
             data = path.read_bytes()
         except OSError as error:
-            raise NoticeError(f"无法读取 {name}:{error.strerror};请检查文件路径 / cannot read {name}: "
-                              f"{error.strerror}; check the path") from error
+            raise NoticeError(f"无法读取 {name}:找不到或打不开这个文件({error.strerror});请检查文件路径 / "
+                              f"cannot read {name}: no such file or no access ({error.strerror}); check the "
+                              f"path") from error
     if not data.strip():
         raise NoticeError(f"无法读取 {name}:文件是空的 / cannot read {name}: the file is empty")
     document = choose_reader(name, data)(name, data)

@@ -75,7 +75,7 @@ def read_pdf(name: str, data: bytes) -> Document:
         with quiet_pdfminer(), pdfplumber.open(io.BytesIO(data)) as pdf:
             pages = [page_items(page, number) for number, page in enumerate(pdf.pages, start=1)]
             has_text = any(page_has_text(page) for page in pdf.pages)
-            heights = [page.height for page in pdf.pages]
+            sizes = [(page.width, page.height) for page in pdf.pages]
     except PdfminerException as error:
         raise unreadable(name, error) from error
     if not has_text:
@@ -83,8 +83,8 @@ def read_pdf(name: str, data: bytes) -> Document:
                           f"本系统不支持;请找原始的 Word/WPS 文件,或用 OCR 软件转成文字后再导入 / cannot read "
                           f"{name}: it is a scanned image without a text layer and needs OCR, which is not "
                           f"supported; find the original Word/WPS file or OCR it first")
-    drop_headers_and_footers(pages, heights)
-    return Document(name, list(assemble([item for page in pages for item in page])))
+    drop_headers_and_footers(pages, [height for _, height in sizes])
+    return Document(name, list(assemble([item for page in pages for item in page], [width for width, _ in sizes])))
 
 
 def unreadable(name: str, error: PdfminerException) -> NoticeError:
@@ -253,14 +253,16 @@ def joint(before: Line, line: Line) -> str:
 
 def drop_headers_and_footers(pages: list[list[Item]], heights: list[float]) -> None:
     """Removes page numbers ("- 3 -", "第3页 共9页") and lines repeated at the top or bottom of most
-    pages (a running title), wherever a page's first or last two lines are in its margin zone."""
+    pages (a running title, "通知 第3页"), wherever a page's first or last two lines are in its
+    margin zone. Only the page's own number is blurred, so numbered items ("(17)…") at the top of
+    each page are not taken for a running title."""
     edges = [margin_lines(items, height) for items, height in zip(pages, heights)]
-    seen = Counter(key for lines in edges for key in {shape(line.text) for line in lines})
+    keys = [{id(line): running_key(line.text, number) for line in lines} for number, lines in enumerate(edges, 1)]
+    seen = Counter(key for page in keys for key in set(page.values()))
     repeated = {key for key, count in seen.items() if len(pages) > 1 and count >= max(2, math.ceil(len(pages) / 2))}
-    for items, lines in zip(pages, edges):
+    for items, lines, page in zip(pages, edges, keys):
         for line in lines:
-            key = shape(line.text)
-            if PAGE_NUMBER.match(key) or key in repeated:
+            if PAGE_NUMBER.match(re.sub(r"\d+", "#", page[id(line)])) or page[id(line)] in repeated:
                 items.remove(line)
 
 
@@ -273,18 +275,20 @@ def margin_lines(items: list[Item], height: float) -> list[Line]:
             if by_id[i].bottom < height * MARGIN_ZONE or by_id[i].top > height * (1 - MARGIN_ZONE)]
 
 
-def shape(text: str) -> str:
-    """The line with its numbers blurred: page 3's footer and page 4's are the same line."""
-    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+def running_key(text: str, page: int) -> str:
+    """The line with the page's number blurred: page 3's "第3页" and page 4's "第4页" are one line."""
+    return re.sub(rf"(?<!\d){page}(?!\d)", "#", re.sub(r"\s+", "", text))
 
 
 # ---- the document -------------------------------------------------------------------------------
 
-def assemble(items: list[Item]) -> Iterator[Block]:
-    """Paragraphs of joined lines and tables joined across pages, in order."""
+def assemble(items: list[Item], widths: list[float]) -> Iterator[Block]:
+    """Paragraphs of joined lines and tables joined across pages, in order. The text's right edge
+    is the longest line's, or as far from the page's right side as the text starts from its left
+    (a page with only short lines says nothing about its right margin)."""
     lines = [item for item in items if isinstance(item, Line)]
     left = min((line.x0 for line in lines), default=0.0)
-    right = max((line.x1 for line in lines), default=0.0)
+    right = max([line.x1 for line in lines] + [widths[0] - left])
     tables = 0
     run: list[Line] = []
     merged: list[Item] = join_tables(items)

@@ -34,12 +34,11 @@ def decode(data: bytes, name: str) -> str:
 
 
 def looks_like_utf16(data: bytes) -> bool:
-    """UTF-16 without a mark: ASCII characters (newlines, digits) leave a zero byte every other byte."""
+    """UTF-16 without a mark: ASCII characters (newlines, digits) leave zero bytes, all on one side
+    of each pair; UTF-8 and GB18030 text has none."""
     sample = data[:4000]
-    if len(sample) < 4 or len(sample) % 2:
-        return False
-    zeros_even, zeros_odd = sample[0::2].count(0), sample[1::2].count(0)
-    return max(zeros_even, zeros_odd) > len(sample) // 10 and min(zeros_even, zeros_odd) == 0
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    return max(even, odd) >= max(2, len(sample) // 100) and min(even, odd) * 4 <= max(even, odd)
 
 
 def utf16_codec(data: bytes) -> str:

@@ -34,10 +34,9 @@ def body_blocks(document) -> Iterator[Block]:
     paragraphs = tables = 0
     for element in body_elements(document.element.body):
         if element.tag == P:
-            for line in paragraph_text(element).split("\n"):
-                if line.strip():
-                    paragraphs += 1
-                    yield Paragraph(line, f"第{paragraphs}段")
+            lines = [line for line in paragraph_text(element).split("\n") if line.strip()]
+            paragraphs += bool(lines)  # a line break (Shift+Enter) makes lines of one paragraph
+            yield from (Paragraph(line, f"第{paragraphs}段") for line in lines)
         else:
             tables += 1
             yield read_table(DocxTable(element, document), tables)
