@@ -22,6 +22,7 @@ from scheduler.answers.record import Actor, Refused, answer
 from scheduler.bounds import as_id
 from scheduler.i18n import N_, told
 from scheduler.reports import board as numbers
+from web import flash
 from web.auth import Visitor, page, refuse_unless_coordinator, to_login
 from web.charts import completion_bars, due_heatmap
 from web.deps import NowDep, SessionDep
@@ -56,9 +57,9 @@ def board_page(request: Request, v: Visitor, session: SessionDep, now: NowDep) -
     if v.user is None:
         return to_login(request)
     b = numbers.board(session, now)
-    return page(request, "board.html", user=v.user, b=b, bars=completion_bars(b.departments),
-                heat=due_heatmap(b.today.year, b.due_per_day), event_duties=_event_duties(session),
-                report_months=recent_months(b.today))
+    return flash.forget(request, page(request, "board.html", user=v.user, b=b, bars=completion_bars(b.departments),
+                             heat=due_heatmap(b.today.year, b.due_per_day), event_duties=_event_duties(session),
+                             report_months=recent_months(b.today), notice=flash.recall(request)))
 
 
 def recent_months(today: date, count: int = 3) -> list[str]:
