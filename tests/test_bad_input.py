@@ -166,7 +166,7 @@ BAD = {
 # Values for the other required parameters, so that the one under test is what gets checked.
 GOOD = {"occurrence": "{occ}", "action": "snooze", "contact_id": "1", "contact": "张三", "duty": "demo/1-6",
         "user": "office", "username": "office", "target": "epb", "file": "{plan}", "month": "2016-09",
-        "department": "epb", "name": "王五"}
+        "department": "epb", "name": "王五", "notice": "{plan}"}
 SKIPPED = {("run",)}  # starts the service; its one option is a choice
 
 

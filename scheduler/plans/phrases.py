@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+import opencc
 from pydantic import ValidationError
 
 from scheduler.bounds import OutOfRange, check_year
@@ -57,9 +58,13 @@ def cn_to_arabic(text: str) -> str:
     return _CN_NUMBER.sub(one, text)
 
 
+_T2S = opencc.OpenCC("t2s")
+
+
 def normalize(text: str) -> str:
-    """Full-width forms to ASCII (NFKC), Chinese numerals to digits, dashes unified."""
-    text = cn_to_arabic(unicodedata.normalize("NFKC", text))
+    """Full-width forms to ASCII (NFKC), traditional characters to simplified (長期推進 reads as
+    长期推进: seed 004 is written in them), Chinese numerals to digits, dashes unified."""
+    text = cn_to_arabic(_T2S.convert(unicodedata.normalize("NFKC", text)))
     text = re.sub(r"[—–－~～]", "-", text)
     text = re.sub(r"(?<=[\d月])[至到](?=\d)", "-", text)  # 4至10月, not 至少
     return text
