@@ -19,7 +19,7 @@ from notices.document import NoticeError
 from notices.importer import import_notice
 from scheduler.access.users import add_user
 from scheduler.plans.file import read_plan_text
-from tests.board_world import PASSWORD, USER, client, csrf_of, load, log_in, logged_in
+from tests.board_world import PASSWORD, USER, XSS, client, csrf_of, load, log_in, logged_in
 from tests.test_i18n import CJK, english_words, visible
 from tests.web_world import NOW, settings
 from web import plan_drafts
@@ -266,6 +266,8 @@ def test_a_correction_is_checked_as_plan_check_checks_the_file(engine, tmp_path)
     corrected = the_draft(engine, path).duties[late]
     assert "review" not in corrected and corrected["lead"] == ["edu", "epb"]
     assert "需要核对 0 项" in c.get(path).text
+    assert correct(c, path, csrf, with_names(draft, draft.duties[early]), title=XSS).status_code == 303
+    assert XSS not in c.get(path).text and "&lt;script&gt;" in c.get(path).text  # the notice's words are text
 
     download = c.get(path + "/plan.yaml")
     plan_id = the_draft(engine, path).plan["plan"]["id"]
