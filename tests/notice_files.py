@@ -82,6 +82,8 @@ def write_docx_blocks(path: Path, blocks: Sequence[Block], header: str | None = 
             document.add_paragraph(block)
         else:
             add_docx_table(document, block)
+    if blocks and isinstance(blocks[-1], TableSpec):
+        document.add_paragraph()  # Word always ends a document with a paragraph (LibreOffice's .doc needs it)
     document.save(str(path))
     return path
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pdfplumber
 import pytest
+from docx.oxml.ns import qn
 
 from notices import glyphs
 from notices.document import Document, NoticeError, Paragraph, Table
@@ -155,6 +156,74 @@ def test_word_line_breaks_split_paragraphs_and_a_nested_table_reads_as_text(tmp_
 
     assert document.blocks[:2] == [Paragraph("营口市人民政府办公室", "第1段"), Paragraph("2016年7月28日", "第1段")]
     assert tables(document)[0].rows == (("任务", "分工"), ("公开预决算信息", "分工如下:\n牵头 市财政局\n配合 各部门"))
+
+
+CHINESE_LIST = """<w:abstractNum {ns} w:abstractNumId="90">
+  <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:suff w:val="nothing"/>
+    <w:lvlText w:val="%1、"/></w:lvl>
+  <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:suff w:val="nothing"/>
+    <w:lvlText w:val="(%2)"/></w:lvl>
+</w:abstractNum>"""
+SERIAL_LIST = """<w:abstractNum {ns} w:abstractNumId="91">
+  <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:suff w:val="nothing"/>
+    <w:lvlText w:val="%1"/></w:lvl>
+</w:abstractNum>"""
+
+
+def numbered_docx(path: Path) -> Path:
+    """Headings numbered by Word ("一、" "(一)") and a 序号 column Word numbers itself: the numbers
+    are list definitions (numbering.xml), not text."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    word = docx.Document()
+    root = word.part.numbering_part.element
+    first_num = root.find(qn("w:num"))
+    for abstract in (CHINESE_LIST, SERIAL_LIST):
+        first_num.addprevious(parse_xml(abstract.format(ns=nsdecls("w"))))
+    for num_id, abstract_id in (("90", "90"), ("91", "91")):
+        root.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="{num_id}"><w:abstractNumId w:val="{abstract_id}"/></w:num>'))
+
+    def numbered(paragraph, num_id: str, level: int) -> None:
+        paragraph._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/></w:numPr>'))
+
+    for text, level in [("推进权力运行全流程公开", 0), ("推进行政决策公开", 1), ("推进政策执行公开", 1),
+                        ("推进服务全过程公开", 0), ("推进网上审批平台建设", 1)]:
+        numbered(word.add_paragraph(text), "90", level)
+    table = word.add_table(rows=4, cols=3)
+    table.style = "Table Grid"
+    for r, (task, lead) in enumerate([("任务", "牵头单位"), ("公开预决算信息", "市财政局"), ("公开基金目录", ""),
+                                      ("公开审计结果", "市审计局")]):
+        if r:
+            numbered(table.cell(r, 0).paragraphs[0], "91", 0)
+        else:
+            table.cell(r, 0).text = "序号"
+        table.cell(r, 1).text = task
+        table.cell(r, 2).text = lead
+    table.cell(1, 2).merge(table.cell(2, 2))
+    word.add_paragraph()  # as Word ends every document
+    word.save(str(path))
+    return path
+
+
+NUMBERED_TEXTS = ["一、推进权力运行全流程公开", "(一)推进行政决策公开", "(二)推进政策执行公开", "二、推进服务全过程公开",
+                  "(一)推进网上审批平台建设"]
+NUMBERED_TABLE = (("序号", "任务", "牵头单位"), ("1", "公开预决算信息", "市财政局"), ("2", "公开基金目录", "市财政局"),
+                  ("3", "公开审计结果", "市审计局"))
+
+
+@pytest.mark.parametrize("saved_as", ["docx", "doc"])
+def test_word_automatic_numbers_are_read_as_shown(tmp_path, saved_as):
+    path = numbered_docx(tmp_path / "编号.docx")
+    if saved_as == "doc":
+        path = office_convert(path, "doc", tmp_path / "out")  # LibreOffice keeps them lists
+
+    document = read_notice(path)
+
+    assert texts(document) == NUMBERED_TEXTS
+    assert tables(document)[0].rows == NUMBERED_TABLE  # the merged lead did not count a number twice
 
 
 # ---- Excel --------------------------------------------------------------------------------------

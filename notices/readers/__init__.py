@@ -29,7 +29,7 @@ Reader = Callable[[str, bytes], Document]
 WORD_LIKE = {".doc", ".dot", ".wps", ".wpt", ".rtf", ".odt", ".ott", ".docm", ".dotx"}
 SHEET_LIKE = {".xls", ".et", ".ett", ".ods", ".xlsm"}
 TEXT_LIKE = {".txt", ".text", ".csv", ".md", ""}
-HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|table|div|p)[\s>/]",
+HTML_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|table|div|p)[\s>/]",
                         re.IGNORECASE | re.DOTALL)
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word 97-2003, Excel 97-2003, WPS: a compound file
 UNKNOWN = ("无法读取 {name}:不认识的文件格式({why});支持 .txt .docx .doc .wps .xlsx .xls .et .html .pdf,"
@@ -57,7 +57,7 @@ def choose_reader(name: str, data: bytes) -> Reader:
     suffix = Path(name).suffix.lower()
     if data.startswith(b"PK\x03\x04"):
         return zip_reader(name, data, suffix)
-    if data.startswith(b"%PDF") or data[:1024].lstrip().startswith(b"%PDF"):
+    if b"%PDF-" in data[:1024]:  # the header may follow some bytes of junk
         return read_pdf
     if data.startswith(OLE2):
         target = "xlsx" if is_ole_workbook(data) or suffix in SHEET_LIKE else "docx"

@@ -21,11 +21,13 @@ CHINESE_CODECS = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030"
 
 DROPPED_TAGS = ["script", "style", "noscript", "template", "head", "title", "nav", "aside", "iframe",
                 "object", "embed", "svg", "input", "select", "button", "textarea", "map"]
-# Words in class/id that mark site furniture ("main-nav", "bdshare", "footer_box", "dqwz" = 当前位置).
-FURNITURE = {"nav", "navbar", "navigation", "menu", "menus", "submenu", "topnav", "footer", "foot",
-             "breadcrumb", "breadcrumbs", "crumb", "crumbs", "position", "location", "dqwz", "share",
-             "sharebar", "bdshare", "sidebar", "side", "copyright", "banner", "toolbar", "topbar",
-             "top-header", "links", "friendlink", "search", "login", "skip", "qrcode", "ewm"}
+# Site furniture by class or id: distinctive words anywhere in a name ("main-nav", "bdshare_box",
+# "dqwz" = 当前位置), common words only as the whole name (a "position-relative" div is no breadcrumb).
+FURNITURE_WORDS = {"nav", "navbar", "navigation", "menu", "menus", "submenu", "topnav", "footer",
+                   "breadcrumb", "breadcrumbs", "crumb", "crumbs", "dqwz", "share", "sharebar", "bdshare",
+                   "sidebar", "copyright", "banner", "toolbar", "topbar", "friendlink", "qrcode"}
+FURNITURE_NAMES = {"foot", "bottom", "position", "location", "side", "links", "search", "login", "skip",
+                   "ewm", "header", "top", "top-header"}
 BLOCK_TAGS = {"address", "article", "blockquote", "body", "caption", "center", "dd", "div", "dl", "dt",
               "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
               "header", "hr", "html", "li", "main", "ol", "p", "pre", "section", "table", "tbody", "td",
@@ -71,9 +73,9 @@ def is_furniture(tag: Tag) -> bool:
     if tag.has_attr("hidden") or re.search(r"display\s*:\s*none|visibility\s*:\s*hidden",
                                           tag.get("style", ""), re.IGNORECASE):
         return True
-    names = " ".join(tag.get("class", [])) + " " + str(tag.get("id", ""))
-    words = set(re.split(r"[\s_\-]+", names.lower())) | set(names.lower().split())
-    return bool(words & FURNITURE)
+    names = {name.lower() for name in [*tag.get("class", []), str(tag.get("id", ""))] if name}
+    words = {word for name in names for word in re.split(r"[_\-]+", name)}
+    return bool(words & FURNITURE_WORDS or names & FURNITURE_NAMES)
 
 
 def is_data_table(table: Tag) -> bool:

@@ -13,6 +13,7 @@ from docx.oxml.ns import qn
 from docx.table import Table as DocxTable
 
 from notices.document import Block, Document, NoticeError, Paragraph, Table
+from notices.readers.numbering import Numbering
 
 P, TBL, SDT, SDT_CONTENT = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
 TEXT_TAGS = {qn("w:t"): None, qn("w:tab"): "\t", qn("w:br"): "\n", qn("w:cr"): "\n"}
@@ -31,15 +32,16 @@ def read_docx(name: str, data: bytes) -> Document:
 
 
 def body_blocks(document) -> Iterator[Block]:
+    numbering = Numbering(document)
     paragraphs = tables = 0
     for element in body_elements(document.element.body):
         if element.tag == P:
-            lines = [line for line in paragraph_text(element).split("\n") if line.strip()]
+            lines = [line for line in paragraph_text(element, numbering).split("\n") if line.strip()]
             paragraphs += bool(lines)  # a line break (Shift+Enter) makes lines of one paragraph
             yield from (Paragraph(line, f"第{paragraphs}段") for line in lines)
         else:
             tables += 1
-            yield read_table(DocxTable(element, document), tables)
+            yield read_table(DocxTable(element, document), tables, numbering)
 
 
 def body_elements(parent) -> Iterator:
@@ -52,9 +54,10 @@ def body_elements(parent) -> Iterator:
                 yield from body_elements(content)
 
 
-def paragraph_text(p) -> str:
-    """The paragraph as shown: runs, hyperlinks and tracked insertions; not deleted text."""
-    out: list[str] = []
+def paragraph_text(p, numbering: Numbering) -> str:
+    """The paragraph as shown: its automatic number, runs, hyperlinks and tracked insertions; not
+    deleted text."""
+    out: list[str] = [numbering.label(p)]
     for node in p.iter(*TEXT_TAGS):
         if any(ancestor.tag in SKIPPED for ancestor in node.iterancestors()):
             continue
@@ -63,24 +66,30 @@ def paragraph_text(p) -> str:
     return "".join(out)
 
 
-def read_table(table: DocxTable, number: int) -> Table:
+def read_table(table: DocxTable, number: int, numbering: Numbering) -> Table:
+    """Rows of cell texts; python-docx gives a merged cell once per grid column it spans and again
+    in each row it is merged down into (w:vMerge), so its text is in every position it covers."""
+    texts: dict = {}  # cell element -> text: each cell read once, in order, so numbering counts it once
     rows = []
     for row in table.rows:
-        before = [""] * row.grid_cols_before
-        after = [""] * row.grid_cols_after
-        rows.append(tuple(before + [cell_text(cell._tc) for cell in row.cells] + after))
+        cells = []
+        for cell in row.cells:
+            if cell._tc not in texts:
+                texts[cell._tc] = cell_text(cell._tc, numbering)
+            cells.append(texts[cell._tc])
+        rows.append(tuple([""] * row.grid_cols_before + cells + [""] * row.grid_cols_after))
     where = tuple(f"表{number} 第{r}行" for r in range(1, len(rows) + 1))
     return Table(tuple(rows), where)
 
 
-def cell_text(tc) -> str:
+def cell_text(tc, numbering: Numbering) -> str:
     """A cell's paragraphs one per line; a table inside it as lines of its cells' text."""
     lines: list[str] = []
     for element in body_elements(tc):
         if element.tag == P:
-            lines.append(paragraph_text(element))
+            lines.append(paragraph_text(element, numbering))
         else:
             for tr in element.iterchildren(qn("w:tr")):
-                cells = [cell_text(inner) for inner in tr.iterchildren(qn("w:tc"))]
+                cells = [cell_text(inner, numbering) for inner in tr.iterchildren(qn("w:tc"))]
                 lines.append(" ".join(c.replace("\n", " ") for c in cells if c.strip()))
     return "\n".join(line for line in lines if line.strip())
