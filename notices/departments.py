@@ -12,12 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from notices.records import KnownDepartment
 from notices.text import simplified
-
-if TYPE_CHECKING:  # the importer imports this module: no import back at run time
-    from notices.importer import KnownDepartment
 
 # --- the folded copy -------------------------------------------------------------------------
 
@@ -50,7 +47,7 @@ _ENDINGS = (
 _NOT_A_NAME_START = re.compile(
     r"^(?:做好|做|推进|推动|加强|加大|建立|健全|完善|公开|开展|落实|实行|实施|组织(?!部)|制定|提高|规范|深化|"
     r"强化|积极|及时|主动|进一步|全面|依法|按照|围绕|对(?!外)|在|由|要|把|牵头|配合|负责|通过|抓好|切实|"
-    r"认真|确保|坚持|探索|引入|鼓励|支持|取消|促进|拓展|整合|扩大|发挥|增强|提升|优化|设立|开通|编制|指导|"
+    r"认真|确保|坚持|探索|引入|鼓励|支持|取消|促进|拓展|整合|扩大|发挥|增强|提升|优化|设立|开通|编制|指导|按|根据|"
     r"督促|明确|本级|本部门|本单位|本地区|本系统|其他|其它|其|该|具有|涉及|凡|除|同时|并|重点|每)")
 _GROUP = re.compile(
     r"^(?:[市省县区](?:政府|直|委|级)?)?各(?:有关|相关|直属)?(?:部门|单位|科室|部委|派出机构|直属单位|直属机构|机构)$|"
@@ -465,7 +462,7 @@ class Directory:
     def _new(self, name: str, spellings: list[str]) -> _Entry:
         known = next((self._known[k] for k in map(_key, spellings) if k in self._known), None)
         if known:
-            entry = _Entry(known.id, known.name)
+            entry = _Entry(known.id, known.name, tags=[t for t in known.tags if t != "group"])
             self._remember(entry, [known.name, *known.aliases])
         else:
             entry = _Entry(self._unique(slug(name)), name)

@@ -80,9 +80,16 @@ def _departments(names: list[str], directory: Directory) -> list[str]:
 def duties_of(record: Record, year: int, directory: Directory) -> list[dict[str, Any]]:
     duties = []
     for suffix, requirement, deadline in _split(record, year):
-        found = schedule_for(deadline, requirement, year)
+        found = schedule_for(deadline, requirement if suffix else _with_title(record, requirement), year)
         duties.append(_duty(record, suffix, requirement, found, directory, year))
     return duties
+
+
+def _with_title(record: Record, requirement: str) -> str:
+    """Prose has no deadline column: a title such as 准备阶段(2016年6月底前) says when, too."""
+    if record.deadline or not record.title or requirement.startswith(record.title):
+        return requirement
+    return f"{record.title}。{requirement}"
 
 
 def _duty(record: Record, suffix: str, requirement: str, found: Found, directory: Directory,
@@ -102,9 +109,7 @@ def _duty(record: Record, suffix: str, requirement: str, found: Found, directory
     if support:
         duty["support"] = support
     if found.value is not None:
-        duty["schedule"] = found.value
-    if not found.value:
-        review.append("没有写明时限，请补上 / no deadline or frequency stated: add one")
+        duty["schedule"] = found.value  # none stated: `plan check` reports it, no need to say it twice
     if record.source:
         duty["source"] = _span(record.source)
     if review:

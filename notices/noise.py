@@ -23,3 +23,18 @@ def is_closing(text: str) -> bool:
 
 def is_furniture(text: str) -> bool:
     return bool(_FURNITURE.search(key(text)))
+
+
+_DATE_ONLY = re.compile(r"^20\d{2}年\d{1,2}月\d{1,2}日$")
+_OFFICE = re.compile(r"(人民政府办公室|人民政府办公厅|政府办公室|政府办公厅|人民政府|办公室|办公厅)$")
+
+
+def is_signature_date(text: str) -> bool:
+    """2016年7月28日 alone on its line: the date under a signature (a deadline says 前 or 底)."""
+    return bool(_DATE_ONLY.match(key(text)))
+
+
+def is_signature(text: str) -> bool:
+    """营口市人民政府办公室 alone on its line, right above the date: who signed, not a lead."""
+    t = key(text)
+    return len(t) <= 30 and bool(_OFFICE.search(t))

@@ -175,6 +175,8 @@ def _walk(h: _Heading, path: tuple[str, ...], parent_title: str, safeguard: bool
     parts = _own_parts(h, number, title, body, parent_title)
     _add_para_parts(parts, h, number, title or parent_title, continuing=bool(body))
     records = _records(parts, safeguard)
+    if title and not body and not h.children and len(records) == 1 and records[0].number == f"{number}.1":
+        records[0].number, records[0].title = number, title  # one paragraph under a heading: its duty
     for child in h.children:
         records.extend(_walk(child, (*path, h.label), title or parent_title, safeguard))
     return records
@@ -302,6 +304,9 @@ def _split_title(text: str) -> tuple[str, str]:
     """("推进决策公开", "探索推行…") for "推进决策公开。探索推行…": a short first sentence is a title."""
     folded = fold(text)
     end = folded.find("。")
+    colon = folded.find(":")
+    if 0 < colon <= 20 and (end < 0 or colon < end):  # 准备阶段(2016年6月底前)：各县区…
+        end = colon
     head = text[:end] if end >= 0 else text
     if len(head) <= 30 and not re.search(r"[,;:]", fold(head)) and _has_words(head):
         return head.strip(_BLANK), (text[end + 1:] if end >= 0 else "").strip(_BLANK)

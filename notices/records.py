@@ -32,3 +32,4 @@ class KnownDepartment:
     id: str
     name: str
     aliases: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # kept: loading the imported plan must not strip them

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from notices.departments import looks_like_department, responsibility, split_departments
 from notices.document import Document, Paragraph, Table
-from notices.noise import is_closing, is_furniture
+from notices.noise import is_closing, is_furniture, is_signature, is_signature_date
 from notices.records import Record
 from notices.text import key, looks_like_deadline
 
@@ -81,7 +81,6 @@ class _Part:
     heading: str
     columns: list[str]
     rows: list[_Row] = field(default_factory=list)
-    flat: bool = False  # flattened text: a merged cell shows once, at the first row it covers
 
 
 # ---------------------------------------------------------------- flattened tables (text lines)
@@ -111,7 +110,7 @@ def _next_number(text: str, expected: int | None) -> int | None:
 
 
 def _kind(text: str) -> str:
-    t = text.strip()
+    t = text.strip().rstrip("、，,")  # 市政府各部门、 / 各直属机构: a list going on on the next line
     if not t:
         return "empty"
     if looks_like_department(t) or (t.startswith(("(", "（")) and looks_like_department(t.strip("()（）"))):
@@ -215,7 +214,7 @@ def _flat_parts(lines: list[Paragraph]) -> list[_Part]:
 
 
 def _read_flat_rows(lines: list[Paragraph], i: int, columns: list[str], heading: str) -> tuple[_Part, int]:
-    part = _Part(heading, columns, flat=True)
+    part = _Part(heading, columns)
     pending: list[Paragraph] = []  # lines before the first row number (a lead written above)
     current: _Row | None = None
     body: list[Paragraph] = []
@@ -223,6 +222,10 @@ def _read_flat_rows(lines: list[Paragraph], i: int, columns: list[str], heading:
     while i < len(lines):
         text = lines[i].text
         if (_SECTION.match(text) and len(text) <= 80) or _flat_columns(lines, i) or is_closing(text):
+            break
+        if is_signature_date(text):
+            while body and is_signature(body[-1].text):
+                body.pop()
             break
         if is_furniture(text):
             i += 1
@@ -273,10 +276,14 @@ def _counting_run(lines: list[Paragraph], starts: list[int]) -> list[int]:
 
 # ---------------------------------------------------------------- real tables
 
-def _table_parts(table: Table, inherited: list[str] | None) -> tuple[list[_Part], list[str] | None]:
+def _table_parts(table: Table, inherited: list[str] | None,
+                 heading: str = "") -> tuple[list[_Part], list[str] | None]:
+    """The parts of a real table; `heading` is the paragraph right above it (一、…负责落实的任务)."""
     parts: list[_Part] = []
     columns = inherited
-    part: _Part | None = None
+    part: _Part | None = _Part(heading, inherited) if heading and inherited else None
+    if part:
+        parts.append(part)
     for cells, where in zip(table.rows, table.where, strict=True):
         cells = [c.strip() for c in cells]
         found = _header(cells)
@@ -285,6 +292,9 @@ def _table_parts(table: Table, inherited: list[str] | None) -> tuple[list[_Part]
             continue
         if columns is None:
             continue
+        if part is None and heading:
+            part = _Part(heading, columns)
+            parts.append(part)
         if _is_heading_row(cells):
             heading = next(c for c in cells if c)
             part = _Part(heading, columns)
@@ -324,8 +334,6 @@ def _records(parts: list[_Part]) -> list[Record]:
         carried: dict[str, str] = {}
         for position, row in enumerate(part.rows, start=1):
             number = row.number or str(position)
-            if part.flat:
-                _carry_deadline(row, carried)
             records.append(_record(row, f"{index}-{number}" if restart else number, default, carried))
     return records
 
@@ -334,17 +342,6 @@ def _heading_responsibility(heading: str):
     """一、市政府、各县(市)区政府、市政府各部门负责落实的任务: the lead of every row of that part."""
     words = re.sub(r"的(?:工作)?任务$|任务$", "", _SECTION.sub(r"\2", heading).strip())
     return responsibility(words) if words else None
-
-
-def _carry_deadline(row: _Row, carried: dict[str, str]) -> None:
-    """In flattened text a deadline cell merged over a group of rows shows at the group's first row
-    only: rows that continue the group (no task or lead of their own) share it."""
-    if row.get("title") or row.get("lead"):
-        carried.pop("deadline", None)
-    if row.get("deadline"):
-        carried["deadline"] = row.get("deadline")
-    elif carried.get("deadline"):
-        row.cells["deadline"] = [carried["deadline"]]
 
 
 def _record(row: _Row, number: str, default, carried: dict[str, str]) -> Record:
@@ -356,9 +353,9 @@ def _record(row: _Row, number: str, default, carried: dict[str, str]) -> Record:
     shared = own_title and own_title == carried.get("title")  # a merged task cell, repeated
     carried["title"] = own_title or carried.get("title", "")
     title = own_title if own_title and not (shared and requirement) else _first_sentence(requirement)
-    lead_text = carried.get("lead", "")
+    lead_text = re.sub(r"\n(?![(（])", "、", carried.get("lead", "")).replace("\n", "")
     rec = Record(number=number, title=title, requirement=requirement, outlet=row.get("outlet"),
-                 deadline=" ".join(row.cells.get("deadline", [])), source=list(dict.fromkeys(row.where)))
+                 deadline=_deadline(row.cells.get("deadline", [])), source=list(dict.fromkeys(row.where)))
     if lead_text:
         found = responsibility(lead_text)
         rec.lead = list(found.lead) if found else split_departments(lead_text)
@@ -368,6 +365,14 @@ def _record(row: _Row, number: str, default, carried: dict[str, str]) -> Record:
     if carried.get("support") and not rec.support:
         rec.support = split_departments(carried["support"])
     return rec
+
+
+def _deadline(lines: list[str]) -> str:
+    """Deadline lines as one phrase: 7月底前启动 / 长期推进 apart, 2017年 / 3月底 together."""
+    out = ""
+    for line in (t.strip() for t in lines if t.strip()):
+        out += line if not out or out.endswith("年") else " " + line
+    return out
 
 
 def _first_sentence(text: str) -> str:
@@ -383,8 +388,9 @@ def records_from_tables(doc: Document) -> list[Record]:
     lines: list[Paragraph] = []
     for block in doc.blocks:
         if isinstance(block, Table):
-            found, columns = _table_parts(block, columns)
-            parts.extend(found)
+            above = lines[-1].text.strip() if lines and _SECTION.match(lines[-1].text) else ""
+            found, columns = _table_parts(block, columns, above)
+            parts.extend(p for p in found if p.rows)
         else:
             lines.append(block)
     if not parts:

@@ -27,7 +27,7 @@ def key(text: str) -> str:
 
 
 _DEADLINE_WORDS = re.compile(r"\d+月(底|末|份|\d+日|上旬|中旬|下旬)|年底|年末|年内|年中|上半年|下半年|每[日天周月季年]|"
-                             r"按[月季年]|季度|长期|持续|常态化|全年|工作日|小时内|日内|天内|^\d{4}年$|前完成|前启动")
+                             r"按[月季年]|季度|长期|持续|常态化|全年|工作日|小时内|日内|天内|^\d{4}年$|前完成|前启动|^.{1,8}前$")
 
 
 @lru_cache(maxsize=16384)
@@ -36,6 +36,11 @@ def looks_like_deadline(text: str) -> bool:
     t = key(text)
     if not t or len(t) > 40 or t.endswith("。"):
         return False
-    if not parse_schedule(t, year=2000).problems:
-        return True
+    parsed = parse_schedule(t, year=2000)
+    if not parsed.problems or (parsed.schedule.after_event and not _unread(parsed.problems)):
+        return True  # 经市人大常委会通过以后: an event with its time limit still to be set
     return len(t) <= 24 and bool(_DEADLINE_WORDS.search(unicodedata.normalize("NFKC", t)))
+
+
+def _unread(problems: tuple[str, ...]) -> bool:
+    return any("not understood" in p or "看不懂" in p for p in problems)

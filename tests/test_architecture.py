@@ -19,7 +19,7 @@ from importlinter.contracts.forbidden import ForbiddenContract
 from importlinter.contracts.layers import LayersContract
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("duban", "scheduler", "bot", "web", "db")
+PACKAGES = ("duban", "notices", "scheduler", "bot", "web", "db")
 CONTRACT_TYPES = {"layers": LayersContract, "forbidden": ForbiddenContract}
 
 
