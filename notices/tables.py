@@ -136,11 +136,15 @@ def _place(row: _Row, columns: list[str], lines: list[Paragraph]) -> list[Paragr
             kinds.pop()
     text_cols = [c for c in columns if c in ("title", "requirement")]
     has_outlet = "outlet" in columns
+    lead_after_text = not lead_first and "lead" in columns and bool(text_cols) \
+        and columns.index("lead") > min(columns.index(c) for c in text_cols)
     after_lead = False
     previous = None
     for p, k in zip(lines, kinds, strict=True):
         if k == "empty":
             continue
+        if k == "department" and lead_after_text and not (row.cells.get("title") or row.cells.get("requirement")):
+            k = "text"  # 建设市级公共资源交易中心 right after the number: the task, not its lead
         col = _column_for(k, p.text, row, text_cols, has_outlet, after_lead, previous, columns)
         if col in ("lead", "support"):
             after_lead = True
