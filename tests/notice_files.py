@@ -68,12 +68,18 @@ def write_docx(path: Path, before: Sequence[str], rows: Sequence[Sequence[str]],
     return write_docx_blocks(path, model(before, rows, after, merges), header=header)
 
 
-def write_docx_blocks(path: Path, blocks: Sequence[Block], header: str | None = None) -> Path:
+def write_docx_blocks(path: Path, blocks: Sequence[Block], header: str | None = None,
+                      landscape: bool = False) -> Path:
     """A Word file as a person types it: each line of a cell its own paragraph; merges are real
     w:gridSpan / w:vMerge cells; `header` goes in the page header and footer (readers ignore those)."""
     import docx
+    from docx.enum.section import WD_ORIENT
 
     document = docx.Document()
+    if landscape:  # as wide task tables are laid out
+        section = document.sections[0]
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = section.page_height, section.page_width
     if header:
         document.sections[0].header.paragraphs[0].text = header
         document.sections[0].footer.paragraphs[0].text = header
@@ -230,16 +236,21 @@ def table_html(spec: TableSpec, css: str = "") -> str:
     return f'<table border="1"{style}>\n{colgroup(spec)}\n' + "\n".join(rows) + "\n</table>"
 
 
-def colgroup(spec: TableSpec) -> str:
-    """Column widths as a person sets them in Word: a column of short lines (序号, 完成时限, 牵头部门)
-    two characters wider than its longest line, the long text columns sharing the rest."""
-    width = max(len(r) for r in spec.rows)
-    longest = [0] * width
+def short_columns(spec: TableSpec) -> list[int | None]:
+    """Each column's longest line in characters where all its lines are short (序号, 完成时限,
+    牵头部门), None for a column of long text."""
+    longest = [0] * max(len(r) for r in spec.rows)
     for row in spec.rows:
         for c, value in enumerate(row):
             longest[c] = max([longest[c]] + [len(line) for line in str(value).split("\n")])
-    return "<colgroup>" + "".join(f'<col style="width: {n + 2}em">' if n <= 12 else "<col>" for n in longest) \
-        + "</colgroup>"
+    return [n if n <= 12 else None for n in longest]
+
+
+def colgroup(spec: TableSpec) -> str:
+    """Column widths as a person sets them in Word: a column of short lines two characters wider
+    than its longest line, the long text columns sharing the rest."""
+    return "<colgroup>" + "".join(f'<col style="width: {n + 2}em">' if n is not None else "<col>"
+                                  for n in short_columns(spec)) + "</colgroup>"
 
 
 # ---- .pdf -------------------------------------------------------------------------------------

@@ -382,11 +382,14 @@ def write_seed(kind: str, path: Path) -> Path:
         return write_xlsx_blocks(path.with_suffix(".xlsx"), blocks)
     if kind == "html":
         return write_html_blocks(path.with_suffix(".html"), blocks, charset="gbk")
+    if kind == "pdf-libreoffice":  # as Word exports: rows broken across pages, words kept whole
+        docx = write_docx_blocks(path.with_suffix(".docx"), blocks, header="营口市人民政府办公室", landscape=True)
+        return office_convert(docx, "pdf", path.parent / "out")
     return write_pdf_blocks(path.with_suffix(".pdf"), blocks, header="营口市人民政府办公室",
                             landscape=kind == "pdf-landscape")
 
 
-@pytest.mark.parametrize("kind", ["docx", "xlsx", "html", "pdf", "pdf-landscape"])
+@pytest.mark.parametrize("kind", ["docx", "xlsx", "html", "pdf", "pdf-landscape", "pdf-libreoffice"])
 def test_seed_000_task_table_reads_back_cell_for_cell(tmp_path, kind):
     seed = seed000_table()
     path = write_seed(kind, tmp_path / "附件")

@@ -30,6 +30,7 @@ from notices.readers.grid import Grid
 
 NO_LINE_START = set(",。、;:?!)]}」』》〉】〕)’”…%,.;:?!·")  # kept with the character before
 NO_LINE_END = set("(《〈【〔「『“‘([{")  # kept with the character after
+PAIRS = ("“”", "‘’", "《》", "()", "()", "「」", "『』", "【】", "〔〕", "〈〉")
 NUMBERED = re.compile(r"^\s*(\d{1,3}[、.．)]|[((][一二三四五六七八九十\d]{1,3}[))]|[一二三四五六七八九十]{1,3}、)")
 PAGE_NUMBER = re.compile(r"^([-—–‐_]*#+[-—–‐_]*|第#+页(共#+页)?|共#+页第#+页|第#+页/共#+页|#+/#+|page#+(of#+)?)$",
                          re.IGNORECASE)
@@ -65,6 +66,8 @@ class PdfTable:
     pages: list[int] = field(default_factory=list)  # each row's page
     starts: dict[tuple[int, int], int] = field(default_factory=dict)  # (row, column) a cell starts at -> rows
     last_merged: set[int] = field(default_factory=set)  # columns whose last-row cell spans rows
+    last_full: set[int] = field(default_factory=set)  # columns whose last-row text ran into the cell's edge
+    merged_columns: set[int] = field(default_factory=set)  # columns with a cell merged down (a lead column)
 
 
 Item = Line | PdfTable
@@ -188,19 +191,37 @@ def read_table(table, chars: list[dict], page: int) -> PdfTable:
     xs = grid_lines([x for c in cells for x in (c[0], c[2])])
     ys = grid_lines([y for c in cells for y in (c[1], c[3])])
     texts = cell_lines(cells, chars)
-    pad = min((lines[0].x0 - cell[0] for cell, lines in zip(cells, texts) if lines), default=2.0)
+    pad = padding(cells, texts)
     grid = Grid()
     starts: dict[tuple[int, int], int] = {}
     last_merged: set[int] = set()
+    last_full: set[int] = set()
+    merged_columns: set[int] = set()
     for cell, lines in zip(cells, texts):
         row, col = index(ys, cell[1]), index(xs, cell[0])
         rows, cols = index(ys, cell[3]) - row, index(xs, cell[2]) - col
-        grid.put(row, col, cell_text(lines, cell[2] - max(pad, 0.0)), rows=rows, cols=cols)
+        right = cell[2] - pad
+        grid.put(row, col, cell_text(lines, right), rows=rows, cols=cols)
         starts.update({(row, c): rows for c in range(col, col + cols)})
-        if rows > 1 and row + rows == len(ys) - 1:
-            last_merged.update(range(col, col + cols))
+        if rows > 1:
+            merged_columns.update(range(col, col + cols))
+        if row + rows == len(ys) - 1:
+            if rows > 1:
+                last_merged.update(range(col, col + cols))
+            if lines and lines[-1].x1 + lines[-1].size > right:
+                last_full.update(range(col, col + cols))
     rows = grid.rows(len(ys) - 1)
-    return PdfTable(rows, xs, table.bbox[1], table.bbox[3], page, [page] * len(rows), starts, last_merged)
+    return PdfTable(rows, xs, table.bbox[1], table.bbox[3], page, [page] * len(rows), starts, last_merged,
+                    last_full, merged_columns)
+
+
+def padding(cells: list[tuple], texts: list[list[Line]]) -> float:
+    """The cells' inner margin on the right, where a wrapped line ends: no text goes past it, and
+    the table's fullest line reaches it; at least the margin text keeps from the left rule."""
+    filled = [(cell, lines) for cell, lines in zip(cells, texts) if lines]
+    left = min((min(line.x0 for line in lines) - cell[0] for cell, lines in filled), default=2.0)
+    right = min((cell[2] - line.x1 for cell, lines in filled for line in lines), default=left)
+    return max(left, right, 0.0)
 
 
 def grid_lines(values: list[float]) -> list[float]:
@@ -232,15 +253,22 @@ def cell_text(lines: list[Line], right: float) -> str:
         return ""
     out = lines[0].text
     for before, line in pairwise(lines):
-        ended = NUMBERED.match(line.text) or not ran_full(before, line, right)
+        inside_quotes = unclosed(out.rsplit("\n", 1)[-1])
+        ended = NUMBERED.match(line.text) or not (inside_quotes or ran_full(before, line, right))
         out += "\n" if ended else joint(before, line)
         out += line.text
     return out
 
 
+def unclosed(text: str) -> bool:
+    """A quotation or bracket opened and not closed: nobody ends a line there, only the layout
+    (LibreOffice keeps words such as 营口 together, so a line may stop short inside “信用营口”)."""
+    return any(text.count(a) > text.count(b) for a, b in PAIRS)
+
+
 def ran_full(before: Line, line: Line, right: float) -> bool:
     """The layout broke the line: the next line's first word would not have fitted before `right`."""
-    return before.x1 + line.first_width > right - 0.5  # (the estimate of `right` errs wide by a fraction)
+    return before.x1 + line.first_width > right
 
 
 def joint(before: Line, line: Line) -> str:
@@ -349,11 +377,54 @@ def add_rows(table: PdfTable, more: PdfTable) -> None:
     skip = 1 if rows and rows[0] == table.rows[0] and len(table.rows) > 1 else 0  # the header again
     rows = rows[skip:]
     last = table.rows[-1]
-    for col in table.last_merged:
+    for col in cut_merges(table):
         count = more.starts.get((skip, col), 0)
         if rows and not rows[0][col]:
             for r in range(min(count, len(rows))):
                 rows[r] = rows[r][:col] + (last[col],) + rows[r][col + 1:]
+    if rows and goes_on(table, rows[0]):
+        table.rows[-1] = tuple(joined_cell(table, c, a, b) for c, (a, b) in enumerate(zip(last, rows[0])))
+        rows = rows[1:]
     table.rows += rows
     table.pages += [more.page] * len(rows)
-    table.bottom, table.page, table.last_merged = more.bottom, more.page, more.last_merged
+    table.bottom, table.page = more.bottom, more.page
+    table.last_merged, table.last_full = more.last_merged, more.last_full
+    table.merged_columns |= more.merged_columns
+
+
+def cut_merges(table: PdfTable) -> set[int]:
+    """Columns whose last cell may go on at the top of the next page with no text: one merged down
+    on this page, or in a column of merged cells (a lead department written once for its rows,
+    whose group the break cut after its first row)."""
+    serial = serial_column(table)
+    grouped = {c for c in table.merged_columns if c != serial and table.rows[-1][c]}
+    return table.last_merged | grouped
+
+
+SERIAL = re.compile(r"^(\d{1,3}|[一二三四五六七八九十]{1,3})[、.．]?$")
+
+
+def goes_on(table: PdfTable, first: tuple[str, ...]) -> bool:
+    """The next page's first row is the rest of this page's last row (Word lets a row break across
+    pages): the table numbers its rows (序号) and that row has no number."""
+    column = serial_column(table)
+    return column is not None and column not in table.last_merged and not first[column] \
+        and bool(table.rows[-1][column])
+
+
+def serial_column(table: PdfTable) -> int | None:
+    data = table.rows[1:]  # below the header
+    for column in range(len(table.edges) - 1):
+        values = [row[column] for row in data]
+        if values and sum(bool(SERIAL.match(v)) for v in values) >= 0.8 * len(values):
+            return column
+    return None
+
+
+def joined_cell(table: PdfTable, column: int, before: str, after: str) -> str:
+    if column in table.last_merged or not after or after == before:
+        return before
+    if not before:
+        return after
+    wrapped = column in table.last_full or unclosed(before.rsplit("\n", 1)[-1])
+    return before + ("" if wrapped and not NUMBERED.match(after) else "\n") + after
