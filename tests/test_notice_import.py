@@ -153,14 +153,13 @@ def test_a_notice_saved_twice_into_one_file_gives_its_duties_once(tmp_path):
 
 def test_a_table_in_pipe_rows_is_read_like_a_real_one(tmp_path):
     notice = tmp_path / "pipes.txt"
-    notice.write_text("\n".join([
-        "关于印发2018年政务公开重点工作任务分工的通知", "某市人民政府办公室", "2018年3月5日",
-        "序号 | 工作任务 | 责任单位 | 配合单位 | 完成时限",
-        "1 | 公开财政预决算信息 | 市财政局 | 市政府各部门 | 2018年6月底前",
-        "2 | 每季度公开重点项目进展 | 市发展改革委 |  | 每季度",
-        "3 | 建设市级公共资源交易中心 | 市公共资源交易中心 |  | 长期推进",
-        "4 | 做好政策解读 | 市政府办公室 |  | 文件公开后3个工作日内",
-    ]), encoding="utf-8")
+    lines = ["关于印发2018年政务公开重点工作任务分工的通知", "某市人民政府办公室", "2018年3月5日",
+             "序号 | 工作任务 | 责任单位 | 配合单位 | 完成时限",
+             "1 | 公开财政预决算信息 | 市财政局 | 市政府各部门 | 2018年6月底前",
+             "2 | 每季度公开重点项目进展 | 市发展改革委 |  | 每季度",
+             "3 | 建设市级公共资源交易中心 | 市公共资源交易中心 |  | 长期推进",
+             "4 | 做好政策解读 | 市政府办公室 |  | 文件公开后3个工作日内"]
+    notice.write_text("\n".join(lines), encoding="utf-8")
     plan = import_notice(notice).plan
     names = {d["id"]: d["name"] for d in plan["departments"]}
     duties = {d["id"]: d for d in plan["duties"]}
