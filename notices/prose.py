@@ -175,11 +175,21 @@ def _walk(h: _Heading, path: tuple[str, ...], parent_title: str, safeguard: bool
     parts = _own_parts(h, number, title, body, parent_title)
     _add_para_parts(parts, h, number, title or parent_title, continuing=bool(body))
     records = _records(parts, safeguard)
-    if title and not body and not h.children and len(records) == 1 and records[0].number == f"{number}.1":
-        records[0].number, records[0].title = number, title  # one paragraph under a heading: its duty
+    if title and not body and not h.children and len(records) == 1 and records[0].number == f"{number}.1" \
+            and len(records[0].title) > 30:
+        _as_the_headings_duty(records[0], number, title, h.paras[0].text)
     for child in h.children:
         records.extend(_walk(child, (*path, h.label), title or parent_title, safeguard))
     return records
+
+
+def _as_the_headings_duty(record: Record, number: str, title: str, paragraph: str) -> None:
+    """One paragraph under a heading is the heading's duty, titled as the heading; the paragraph's
+    own title (准备阶段(2016年6月底前)：…) goes back into its words instead of being lost."""
+    record.number, record.title = number, title
+    own_title, own_body = _split_title(paragraph)
+    if own_title and own_body and not record.requirement.startswith(own_title):
+        record.requirement = paragraph[:len(paragraph) - len(own_body)] + record.requirement
 
 
 def _own_parts(h: _Heading, number: str, title: str, body: str, parent_title: str) -> list[_Part]:
@@ -305,12 +315,16 @@ def _split_title(text: str) -> tuple[str, str]:
     folded = fold(text)
     end = folded.find("。")
     colon = folded.find(":")
-    if 0 < colon <= 20 and (end < 0 or colon < end):  # 准备阶段(2016年6月底前)：各县区…
-        end = colon
+    if 0 < colon <= 20 and (end < 0 or colon < end) and not _in_clause(text, colon):
+        end = colon  # 准备阶段(2016年6月底前)：各县区…, but not (牵头单位：市财政局)
     head = text[:end] if end >= 0 else text
     if len(head) <= 30 and not re.search(r"[,;:]", fold(head)) and _has_words(head):
         return head.strip(_BLANK), (text[end + 1:] if end >= 0 else "").strip(_BLANK)
     return "", text
+
+
+def _in_clause(text: str, pos: int) -> bool:
+    return any(c.span[0] <= pos < c.span[1] for c in find_responsibilities(text))
 
 
 def _titled(base: str, part: _Part) -> str:

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 
 from scheduler.plans.phrases import FREQUENCIES, ONGOING, normalize, parse_schedule
 
-_EVENT = re.compile(r"(?:[\u4e00-\u9fff《》“”]{1,14}?(?:以后|之后|后|之日起|起))?\d+个?(?:工作日|小时|日|天)内"
-                    r"|最迟不超过\d+个?(?:工作日|小时|日|天)")
+# An event and its time limit: 文件公开后3个工作日内, 收到申请之日起15个工作日内, and with the
+# event's object between: 经财政局批准或批复后的预决算信息,20日内.
+_EVENT = re.compile(r"(?:(?P<event>[\u4e00-\u9fff《》“”]{1,14}?)(?P<after>以后|之后|后|之日起|起)"
+                    r"(?:的[\u4e00-\u9fff]{1,10})?[，,]?)?(?P<n>\d+)个?(?P<unit>工作日|小时|日|天)内"
+                    r"|最迟不超过(?P<n2>\d+)个?(?P<unit2>工作日|小时|日|天)")
 _QUOTA = re.compile(r"(?:年内|每年|全年)[^。；;，,\d]{0,12}?(?:至少|不少于|不低于)[^。；;，,\d]{0,6}?\d+次")
 _MONTH_DAY = re.compile(r"每个?月\d{1,2}[日号]前")
 _DATE = re.compile(r"(?:\d{4}年)?(?:1[0-2]|0?[1-9])月(?:底|末|\d{1,2}[日号]|[上中下]旬)(?:之?前|以前)?(?:启动|完成)?"
@@ -34,9 +37,14 @@ def _take(pattern: re.Pattern[str], text: str) -> tuple[list[str], str]:
     return found, pattern.sub(" ", text)
 
 
-def _event_only(snippet: str) -> str:
-    """牵头起草部门应在文件公开后3个工作日内 -> 文件公开后3个工作日内: the event, not who acts."""
-    return re.sub(r"^.*(?:应在|要在|须在|在|于)", "", snippet)
+def _event_rule(m: re.Match[str]) -> str:
+    """The rule as the phrase reader reads it: 文件公开后3个工作日内. Who acts is not the event
+    (牵头起草部门应在文件公开后 -> 文件公开; 各部门要将经财政局批准后 -> 财政局批准)."""
+    if m["n2"]:
+        return m.group(0)
+    event = re.sub(r"^.*(?:应在|要在|须在|在|于|经|将|自|从)", "", m["event"] or "")
+    after = "之日起" if m["after"] in ("之日起", "起") else "后"
+    return f"{event}{after}{m['n']}个{m['unit']}内" if event else f"{m['n']}个{m['unit']}内"
 
 
 def _year_end(snippet: str) -> str:
@@ -49,8 +57,8 @@ def rules_in(requirement: str, *, every_word: bool) -> list[str]:
     frequencies, days and quotas itself, but never its events); in prose (every_word) every
     deadline word, since prose has no deadline column."""
     text = normalize(requirement)
-    events, text = _take(_EVENT, text)
-    found = [_event_only(e) for e in events]
+    found = [_event_rule(m) for m in _EVENT.finditer(text)]
+    events, text = found, _EVENT.sub(" ", text)
     if every_word:
         quotas, text = _take(_QUOTA, text) if not events else ([], text)
         month_days, text = _take(_MONTH_DAY, text)
