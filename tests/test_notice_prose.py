@@ -46,6 +46,7 @@ def test_daqing_duties_are_the_numbered_items_and_the_parts_their_clauses_close(
     assert len(daqing) == 33  # 三: 9 parts of (一), 15 + 3 + 3; 四: 3 stages
     assert [r.number for r in daqing[:4]] == ["三.(一).1", "三.(一).2", "三.(一).2-2", "三.(一).3"]
     assert not [r for r in daqing if r.number[0] in "一二五"]  # 指导思想, 基本原则, 有关要求
+    assert [r.number for r in daqing[-3:]] == ["四.(一)", "四.(二)", "四.(三)"]  # a stage is one duty
 
 
 def test_daqing_item_with_heading_and_clause(daqing) -> None:
@@ -58,7 +59,8 @@ def test_daqing_item_with_heading_and_clause(daqing) -> None:
 
 def test_daqing_text_after_a_clause_is_the_next_duty(daqing) -> None:
     audit = by_number(daqing)["三.(一).2-2"]
-    assert audit.title == "推进执行公开：加大审计结果及整改情况的公开力度"
+    assert audit.title == ("加大审计结果及整改情况的公开力度,除涉及国家秘密、商业秘密及其他不宜对外公开的内容外,"
+                           "应将审计发现的问题、整改情况等有关信息向社会公开,以公开促整改、促执行")
     assert audit.lead == ["市审计局"]
     assert audit.requirement.startswith("加大审计结果及整改情况的公开力度")
     assert "落实" not in audit.requirement[-10:]
@@ -73,11 +75,14 @@ def test_daqing_several_leads_and_vague_ones(daqing) -> None:
     assert any("未具体指明" in note for note in vague.notes)
 
 
-def test_daqing_stages_name_their_subjects(daqing) -> None:
-    summary = by_number(daqing)["四.(三).1"]
+def test_daqing_stages_are_titled_by_their_headings_and_name_their_subjects(daqing) -> None:
+    records = by_number(daqing)
+    assert [records[f"四.({n})"].title for n in "一二三"] == [
+        "准备阶段(2016年6月底前)", "实施阶段(2016年7月至12月)", "总结阶段(2016年12月)"]
+    summary = records["四.(三)"]  # the heading's only paragraph is its duty
     assert summary.lead == ["各县区", "各部门"]
-    assert "2016年12月20日前" in summary.requirement
-    assert summary.title.startswith("总结阶段(2016年12月)：各县区、各部门要把")
+    assert summary.requirement.startswith("各县区、各部门要把全年落实情况于2016年12月20日前报市政府办公室。")
+    assert summary.source == ["第93行"]
     assert summary.notes == [SUBJECT_LEAD]
 
 
@@ -99,12 +104,11 @@ def test_county_plan_duties(county) -> None:
     ("一.(一).1", "公开行政审批信息", ["编办", "各部门", "行政服务中心"], []),
     ("一.(一).2", "公开行政权力清单", ["各部门"], []),
     ("一.(二).2", "公开公共资源交易信息", ["公管办"], []),
-    ("一.(四).1", "推进重大建设项目信息公开：基础设施、节能环保、农林水、社会事业、服务业等涉…",
-     ["发改局"], ["有关部门"]),
+    ("一.(四)", "推进重大建设项目信息公开", ["发改局"], ["有关部门"]),  # 由发改局牵头,有关部门…
     ("一.(五).2", "公开医疗卫生领域信息", ["卫生局", "人计局"], []),
     ("一.(十).1", "继续做好其他重点领域信息公开",
      ["发改局", "安监局", "人社局", "审计局", "科技局", "物价局"], []),
-    ("三.1", "规范依申请公开政府信息办理流程", ["各部门"], []),
+    ("三.1", "规范依申请公开政府信息办理流程", ["各部门"], []),  # a lone paragraph with its own title
 ])
 def test_county_records(county, number, title, lead, support) -> None:
     record = by_number(county)[number]
@@ -140,7 +144,16 @@ def test_liaoning_records_in_the_notices_characters(liaoning) -> None:
     assert first.support == ["省政府各部門"]
     assert first.source == ["第42行"]
     assert "牽頭單位" not in first.requirement and first.requirement.endswith("列席政府有關會議制度。")
-    assert records["二.(三).3"].title == "推進管理公開：具有市場監管職責的部門和單位"
+    assert records["二.(三).3"].title == ("具有市場監管職責的部門和單位,要通過全省企業信用信息平臺統一匯集和"
+                                         "公示涉企行政許可、行政處罰、執法檢查等監管信息,并通過政府網站、新聞媒體向社會公開")
+    assert records["五.(二).2"].title == "取消縣級政府部門、鄉鎮政府、街道辦事處網站,將其功能整合到縣級政府門戶網站"
+    assert records["二.(四).1"].title == (  # a first sentence of 149 characters, cut at 120
+        "各行業主管部門要制定具體實施辦法,推進財政預決算、公共資源配置、重大建設項目批準和實施、政府購買公共服務、"
+        "政府和社會資本合作(PPP)提供公共服務、社會公益事業建設、行政事業性收費、環境保護、扶貧開發、社會救助、"
+        "減稅降費、創業就業等領域的政…")
+    policy = records["四.(二)"]  # 強化政策解讀: one paragraph, one duty
+    assert (policy.title, policy.lead, policy.support) == ("強化政策解讀", ["省政府辦公廳", "各市政府"],
+                                                           ["省政府各部門"])
     assert records["六.(四).1"].lead == ["省人力資源社會保障廳"]
     assert records["六.(五).3"].lead == ["省教育廳"]
     assert records["二.(四).1"].lead[-1] == "省扶貧辦"  # "…、省扶貧辦等"
@@ -160,8 +173,8 @@ def test_yingkou_prose_part() -> None:
     assert len(records) == 33
     assert max(map(line_of, records.values())) <= 48  # the 附件 table is not prose
     audit = records["一.(二)-2"]
-    assert (audit.title, audit.lead) == ("推进政策执行和落实情况公开：进一步推进审计结果及整改情况的公开",
-                                         ["市审计局"])
+    assert audit.title == "进一步推进审计结果及整改情况的公开,及时发布可公开的审计公告、报告等,并做好相关解读"
+    assert audit.lead == ["市审计局"]
     assert audit.requirement.endswith("并做好相关解读。")
     assert records["一.(九)"].lead == ["市环保局", "市卫计委", "市公用事业局"]
     assert records["一.(一)"].lead == ["市政府办公室", "各县(市)区政府", "市政府各部门"]
@@ -195,10 +208,13 @@ def test_a_line_that_is_only_a_clause_closes_the_paragraph_before_it() -> None:
         "(市审计局牵头落实)",
         "3.各部门要公开清单。",
         "3.各部门要公开清单。",
+        "4.推进预算公开。做好预算公开。",
+        "（牵头单位：市财政局；配合单位：市审计局）",
     ))
-    assert [(r.number, r.lead, r.notes) for r in records] == [
-        ("一.1", ["市审计局"], []), ("一.2", ["市审计局"], []),
-        ("一.3", ["各部门"], [SUBJECT_LEAD])]
+    assert [(r.number, r.lead, r.support, r.notes) for r in records] == [
+        ("一.1", ["市审计局"], [], []), ("一.2", ["市审计局"], [], []),
+        ("一.3", ["各部门"], [], [SUBJECT_LEAD]), ("一.4", ["市财政局"], ["市审计局"], [])]
+    assert records[3].requirement == "做好预算公开。"
 
 
 def test_numbered_item_without_anyone_named_is_kept_for_review() -> None:
@@ -206,6 +222,46 @@ def test_numbered_item_without_anyone_named_is_kept_for_review() -> None:
     assert (record.number, record.title, record.lead) == ("一.1", "推进决策公开", [])
     assert record.requirement == "探索推行重大决策预公开。"
     assert record.notes == [NO_LEAD]
+
+
+def test_a_heading_with_one_untitled_paragraph_is_that_paragraphs_duty() -> None:
+    records = records_from_prose(notice(
+        "一、工作任务",
+        "（一）推进公开",
+        "市财政局要在政府网站公开本级预算、决算和部门预算、决算,细化到功能分类项级科目。",
+        "（二）推进解读",
+        "做好政策解读。市政府办公室要在文件公开后3个工作日内发布解读材料。",
+        "（三）推进回应",
+        "市政府办公室要做好回应；各部门要配合。",
+        "各部门要在政府网站发布回应材料。",
+    ))
+    assert [(r.number, r.title, r.lead) for r in records] == [
+        ("一.(一)", "推进公开", ["市财政局"]),  # one paragraph, no short title of its own
+        ("一.(二).1", "做好政策解读", ["市政府办公室"]),  # one paragraph with its own title keeps it
+        ("一.(三).1", "市政府办公室要做好回应", ["市政府办公室", "各部门"]),  # first sentence, to ；
+        ("一.(三).2", "各部门要在政府网站发布回应材料", ["各部门"])]
+    assert records[0].requirement == "市财政局要在政府网站公开本级预算、决算和部门预算、决算,细化到功能分类项级科目。"
+    assert records[1].requirement == "市政府办公室要在文件公开后3个工作日内发布解读材料。"
+
+
+def test_a_short_head_before_a_colon_is_the_title() -> None:
+    records = records_from_prose(notice(
+        "一、实施步骤",
+        "准备阶段(2016年6月底前)：各县区要制定实施方案。",
+        "实施阶段(2016年7月至12月)：各部门要落实各项任务。",
+        "关于做好二〇一六年度政务公开工作的补充说明：做好公开。（市财政局牵头落实）",  # 21 before ：
+    ))
+    assert [(r.number, r.title, r.lead, r.requirement) for r in records] == [
+        ("一.1", "准备阶段(2016年6月底前)", ["各县区"], "各县区要制定实施方案。"),
+        ("一.2", "实施阶段(2016年7月至12月)", ["各部门"], "各部门要落实各项任务。"),
+        ("一.3", "关于做好二〇一六年度政务公开工作的补充说明：做好公开", ["市财政局"],
+         "关于做好二〇一六年度政务公开工作的补充说明：做好公开。")]
+
+
+def test_a_lone_paragraph_titled_before_a_colon_keeps_its_title() -> None:
+    [record] = records_from_prose(notice("一、实施步骤", "准备阶段(2016年6月底前)：各县区要制定实施方案。"))
+    assert (record.number, record.title, record.lead) == ("一.1", "准备阶段(2016年6月底前)", ["各县区"])
+    assert record.requirement == "各县区要制定实施方案。"  # the deadline is in the title, which stays
 
 
 def test_unnumbered_paragraph_naming_nobody_is_not_a_duty() -> None:
@@ -239,7 +295,8 @@ def test_noise_closing_and_preamble_are_skipped() -> None:
         "一、市政府各部门负责落实的任务",
         "市财政局要公开预算。",
     ))
-    assert [(r.number, r.lead, r.source) for r in records] == [("一.1", ["市审计局"], ["第6行"])]
+    assert [(r.number, r.title, r.lead, r.source) for r in records] == [
+        ("一.1", "市审计局要公开审计结果", ["市审计局"], ["第6行"])]
 
 
 def test_repeated_copy_of_the_notice_is_read_once() -> None:
