@@ -13,7 +13,8 @@ from scheduler.plans.phrases import FREQUENCIES, ONGOING, normalize, parse_sched
 # An event and its time limit: 文件公开后3个工作日内, 收到申请之日起15个工作日内, and with the
 # event's object between: 经财政局批准或批复后的预决算信息,20日内.
 _EVENT = re.compile(r"(?:(?P<event>[\u4e00-\u9fff《》“”]{1,14}?)(?P<after>以后|之后|后|之日起|起)"
-                    r"(?:的[\u4e00-\u9fff]{1,10})?[，,]?)?(?P<n>\d+)个?(?P<unit>工作日|小时|日|天)内"
+                    r"(?:的[\u4e00-\u9fff]{1,10})?(?:[，,](?:[\u4e00-\u9fff]{0,10}?(?:应当在|应在|要在|须在|在|于))?)?)?"
+                    r"(?P<n>\d+)个?(?P<unit>工作日|小时|日|天)内"
                     r"|最迟不超过(?P<n2>\d+)个?(?P<unit2>工作日|小时|日|天)")
 _QUOTA = re.compile(r"(?:年内|每年|全年)[^。；;，,\d]{0,12}?(?:至少|不少于|不低于)[^。；;，,\d]{0,6}?\d+次")
 _MONTH_DAY = re.compile(r"每个?月\d{1,2}[日号]前")
