@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
-
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from db import migrate
