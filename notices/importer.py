@@ -16,6 +16,7 @@ from notices.departments import Directory
 from notices.document import Document, Paragraph, Table
 from notices.duties import duties_of
 from notices.meta import Meta, plan_slug, read_meta
+from notices.noise import without_noise
 from notices.prose import records_from_prose
 from notices.records import KnownDepartment, Record
 from notices.tables import records_from_tables
@@ -65,6 +66,7 @@ def import_document(doc: Document, *, year: int | None = None, known: Iterable[K
     """The plan of one notice: task tables when it has them, else its numbered prose items."""
     say = progress or (lambda stage, done, total: None)
     meta = read_meta(doc, year)
+    doc = without_noise(doc)
     say("read", 1, 3)
     records = _once(records_from_tables(doc) or records_from_prose(doc))
     say("records", 2, 3)

@@ -28,14 +28,16 @@ class Meta:
 
 
 def _issued(lines: list[Paragraph]) -> tuple[date | None, int | None]:
-    """The notice's date: a line that is only a date (under the signature), else a 发布时间 field."""
-    for i, p in enumerate(lines):
-        m = _DATE_LINE.match(key(p.text)) or _POSTED.search(key(p.text))
-        if m:
-            try:
-                return date(int(m[1]), int(m[2]), int(m[3])), i
-            except ValueError:
-                continue
+    """The notice's date: a line that is only a date (under the signature), else the site's
+    发布时间 (a page is often posted days after the notice is signed)."""
+    for pattern in (_DATE_LINE.match, _POSTED.search):
+        for i, p in enumerate(lines):
+            m = pattern(key(p.text))
+            if m:
+                try:
+                    return date(int(m[1]), int(m[2]), int(m[3])), i
+                except ValueError:
+                    continue
     return None, None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from notices.document import Block, Document, Paragraph
 from notices.text import key
 
 # The closing block of a 公文: after it nothing is a duty.
@@ -15,6 +16,23 @@ _FURNITURE = re.compile(r"信息来源[:：]|发布时间[:：]|浏览次数|【
                         r"当前位置[:：]|首页\s*[>»]|上一篇|下一篇|扫一扫|网站地图|版权所有|ICP备|"
                         r"由会员分享|可在线阅读|文件下载|小编为大家整理|供大家参考|请在.{0,8}上搜索|"
                         r"精品国产|无码|在线观看|影院|免费下载")
+
+
+_PAGE_MARK = re.compile(r"\s*(?:[-—－]\s*\d{1,3}\s*[-—－]|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?)\s*$")
+
+
+def without_noise(doc: Document) -> Document:
+    """The notice without site furniture, ads and page numbers ("- 3 -", 第3页 共9页), also where a
+    page number was glued to the end of a line when the file was copied (每月 - 2 -)."""
+    blocks: list[Block] = []
+    for block in doc.blocks:
+        if isinstance(block, Paragraph):
+            text = _PAGE_MARK.sub("", block.text)
+            if not text.strip() or is_furniture(text):
+                continue
+            block = Paragraph(text, block.where) if text != block.text else block
+        blocks.append(block)
+    return Document(doc.name, blocks)
 
 
 def is_closing(text: str) -> bool:

@@ -29,6 +29,7 @@ from notices.departments import (
 )
 from notices.document import Document, Paragraph
 from notices.records import Record
+from notices.schedules import rules_in
 
 # --- lines that are not the notice ----------------------------------------------------------
 
@@ -170,7 +171,8 @@ def _walk(h: _Heading, path: tuple[str, ...], parent_title: str, safeguard: bool
     title, body = _heading_title(h.text)
     if title and _NO_DUTIES.search(fold(title)) and len(title) <= 16:
         return []
-    safeguard = safeguard or bool(_SAFEGUARD.search(fold(title)))
+    # 加强组织领导 is about safeguards; 加强平台建设和监督检查 is work that merely names one
+    safeguard = safeguard or (bool(_SAFEGUARD.search(fold(title))) and len(title) <= 8)
     number = ".".join((*path, h.label))
     parts = _own_parts(h, number, title, body, parent_title)
     _add_para_parts(parts, h, number, title or parent_title, continuing=bool(body))
@@ -276,8 +278,8 @@ def _records(parts: list[_Part], safeguard: bool) -> list[Record]:
                         source=[part.where])
         if part.clause:
             record.lead, record.support = list(part.clause.lead), list(part.clause.support)
-        elif safeguard:
-            continue
+        elif safeguard and not _dated(part.text):
+            continue  # 各部门要高度重视: exhortation, not a duty; with a date (12月20日前报送) it is one
         elif subjects := _subjects(part.text):
             record.lead = subjects
             record.notes.append(SUBJECT_LEAD)
@@ -287,6 +289,11 @@ def _records(parts: list[_Part], safeguard: bool) -> list[Record]:
                             for name in record.lead if is_vague(name))
         records.append(record)
     return records
+
+
+def _dated(text: str) -> bool:
+    """A date to meet (12月20日前, 年底前), not a habit (每年, 定期): what makes safeguard text a duty."""
+    return any(re.search(r"\d+月|年底|年末|年内|上半年|下半年", rule) for rule in rules_in(text, every_word=True))
 
 
 def _inherit(record: Record, later: list[_Part]) -> bool:

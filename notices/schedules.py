@@ -16,8 +16,12 @@ _EVENT = re.compile(r"(?:(?P<event>[\u4e00-\u9fff《》“”]{1,14}?)(?P<after>
                     r"(?:的[\u4e00-\u9fff]{1,10})?(?:[，,](?:[\u4e00-\u9fff]{0,10}?(?:应当在|应在|要在|须在|在|于))?)?)?"
                     r"(?P<n>\d+)个?(?P<unit>工作日|小时|日|天)内"
                     r"|最迟不超过(?P<n2>\d+)个?(?P<unit2>工作日|小时|日|天)")
-_QUOTA = re.compile(r"(?:年内|每年|全年)[^。；;，,\d]{0,12}?(?:至少|不少于|不低于)[^。；;，,\d]{0,6}?\d+次")
-_MONTH_DAY = re.compile(r"每个?月\d{1,2}[日号]前")
+_QUOTA = re.compile(r"(?:年内|每年|全年)[^。；;\d]{0,20}?(?:至少|不少于|不低于)[^。；;，,\d]{0,6}?\d+次")
+_MONTH_DAY = re.compile(r"每个?月\d{1,2}[日号]前(?:报送|上报|报)?(?:上月|上个月)?")
+# Days inside periods, read whole before their parts could be read apart: 每年1月31日前, 每季度首月10日前,
+# 每季度结束后15日内 (a 结束后 is the period's, not an event's).
+_PERIOD_DAY = re.compile(r"每年度?\d{1,2}月(?:\d{1,2}[日号]|底|末)(?:之?前)?|每季度?(?:首月|第一个月)\d{1,2}[日号](?:之?前)?"
+                         r"|(?:每)?(?:月|季度?|半年|年度?)(?:结束)?后\d+个?(?:工作日|日|天)内")
 _DATE = re.compile(r"(?:\d{4}年)?(?:1[0-2]|0?[1-9])月(?:底|末|\d{1,2}[日号]|[上中下]旬)(?:之?前|以前)?(?:启动|完成)?"
                    r"|\d{4}年(?:底|末)(?:之?前)?(?:启动|完成)?|(?:年底|年末)(?:之?前)?(?:启动|完成)?|上半年|下半年|年中")
 _FREQUENCY = re.compile("|".join(sorted(map(re.escape, FREQUENCIES), key=len, reverse=True)))
@@ -45,7 +49,8 @@ def _event_rule(m: re.Match[str]) -> str:
         return m.group(0)
     event = re.sub(r"^.*(?:应在|要在|须在|在|于|经|将|自|从)", "", m["event"] or "")
     after = "之日起" if m["after"] in ("之日起", "起") else "后"
-    return f"{event}{after}{m['n']}个{m['unit']}内" if event else f"{m['n']}个{m['unit']}内"
+    limit = f"{m['n']}{'个' if m['unit'] in ('工作日', '小时') else ''}{m['unit']}内"
+    return f"{event}{after}{limit}" if event else limit
 
 
 def _year_end(snippet: str) -> str:
@@ -58,8 +63,10 @@ def rules_in(requirement: str, *, every_word: bool) -> list[str]:
     frequencies, days and quotas itself, but never its events); in prose (every_word) every
     deadline word, since prose has no deadline column."""
     text = normalize(requirement)
-    found = [_event_rule(m) for m in _EVENT.finditer(text)]
-    events, text = found, _EVENT.sub(" ", text)
+    periods, text = _take(_PERIOD_DAY, text)
+    events = [_event_rule(m) for m in _EVENT.finditer(text) if m["event"] or m["n2"]]
+    text = _EVENT.sub(lambda m: " " if m["event"] or m["n2"] else m.group(0), text)
+    found = events + (periods if every_word else [])
     if every_word:
         quotas, text = _take(_QUOTA, text) if not events else ([], text)
         month_days, text = _take(_MONTH_DAY, text)

@@ -70,7 +70,7 @@ class _Row:
         but departments one per line stay apart, and a bracket line belongs to the name above it."""
         parts = [t for t in self.cells.get(column, []) if t]
         if column not in ("lead", "support"):
-            return "".join(parts)
+            return "".join(("\n" if i and re.match(r"\d{1,2}[、.．]", t) else "") + t for i, t in enumerate(parts))
         return "".join(("" if i == 0 or t.startswith(("(", "（")) else "、") + t for i, t in enumerate(parts))
 
 
@@ -115,6 +115,9 @@ def _kind(text: str) -> str:
         return "empty"
     if looks_like_department(t) or (t.startswith(("(", "（")) and looks_like_department(t.strip("()（）"))):
         return "department"
+    names = split_departments(t) if len(t) <= 60 and not t.endswith("。") else []
+    if len(names) > 1 and all(looks_like_department(n) for n in names):
+        return "department"  # 各县（市、区）政府、市直各部门
     if looks_like_deadline(t):
         return "deadline"
     if _CARRIER.search(t) and len(t) <= 60 and not t.endswith(("。", ";", "；")):
@@ -350,9 +353,8 @@ def _heading_responsibility(heading: str):
 
 def _record(row: _Row, number: str, default, carried: dict[str, str]) -> Record:
     """One record from a row; lead and task cells written once for a group carry over."""
-    for col in ("lead", "support"):
-        if row.get(col):
-            carried[col] = row.get(col)
+    if row.get("lead"):
+        carried["lead"] = row.get("lead")
     own_title, requirement = row.get("title"), row.get("requirement")
     shared = own_title and own_title == carried.get("title")  # a merged task cell, repeated
     carried["title"] = own_title or carried.get("title", "")
@@ -366,8 +368,8 @@ def _record(row: _Row, number: str, default, carried: dict[str, str]) -> Record:
         rec.support = list(found.support) if found else []
     elif default:
         rec.lead, rec.support = list(default.lead), list(default.support)
-    if carried.get("support") and not rec.support:
-        rec.support = split_departments(carried["support"])
+    if row.get("support"):  # 配合单位 is the row's own: an empty cell names no one
+        rec.support = split_departments(row.get("support"))
     return rec
 
 
