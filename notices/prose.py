@@ -171,8 +171,7 @@ def _walk(h: _Heading, path: tuple[str, ...], parent_title: str, safeguard: bool
     title, body = _heading_title(h.text)
     if title and _NO_DUTIES.search(fold(title)) and len(title) <= 16:
         return []
-    # 加强组织领导 is about safeguards; 加强平台建设和监督检查 is work that merely names one
-    safeguard = safeguard or (bool(_SAFEGUARD.search(fold(title))) and len(title) <= 8)
+    safeguard = safeguard or _is_safeguard(title)
     number = ".".join((*path, h.label))
     parts = _own_parts(h, number, title, body, parent_title)
     _add_para_parts(parts, h, number, title or parent_title, continuing=bool(body))
@@ -289,6 +288,13 @@ def _records(parts: list[_Part], safeguard: bool) -> list[Record]:
                             for name in record.lead if is_vague(name))
         records.append(record)
     return records
+
+
+def _is_safeguard(title: str) -> bool:
+    """健全制度机制,加强组织领导 is about safeguards (a part of it is nothing else); 加强平台建设和
+    监督检查 is work that merely names one."""
+    return any(re.fullmatch(rf"(?:加强|强化|健全|完善|落实|狠抓)?(?:{_SAFEGUARD.pattern})", piece)
+               for piece in re.split(r"[,;、]", fold(title)))
 
 
 def _dated(text: str) -> bool:
