@@ -13,7 +13,7 @@ from scheduler.calendar.schedules import Schedule
 from scheduler.plans.phrases import parse_schedule
 
 UNASSIGNED = "待定牵头单位"
-_NUMBERED = re.compile(r"(?:^|(?<=[\n;；。]))\s*(\d{1,2})[、.．]\s*")
+_NUMBERED = re.compile(r"(?:^|(?<=[\n;；。 ]))\s*(\d{1,2})[、.．]\s*")
 _CLAUSE = re.compile(r"(?<=[;；。，,])")
 
 
