@@ -10,12 +10,13 @@ from notices.text import key
 
 # The closing block of a 公文: after it nothing is a duty.
 _CLOSING = re.compile(r"^(抄送|主送|主题词|关键词|\(此件|（此件|此件公开发布|联系人|联系电话)"
-                      r"|^.{0,30}20\d{2}年\d{1,2}月\d{1,2}日印发$")
+                      r"|^.{0,30}20\d{2}年\d{1,2}月\d{1,2}日印发$|^本文档由用户上传|^相关资料$|^相关文档$")
 # Site furniture and advertising, as saved from web pages and document-sharing sites.
 _FURNITURE = re.compile(r"信息来源[:：]|发布时间[:：]|浏览次数|【打印|【关闭|打印本页|关闭窗口|【字体|分享到|"
                         r"当前位置[:：]|首页\s*[>»]|上一篇|下一篇|扫一扫|网站地图|版权所有|ICP备|"
                         r"由会员分享|可在线阅读|文件下载|小编为大家整理|供大家参考|请在.{0,8}上搜索|"
-                        r"精品国产|无码|在线观看|影院|免费下载")
+                        r"精品国产|无码|在线观看|影院|免费下载|由用户上传|版权归属|仅提供信息存储|文库|"
+                        r"^相关搜索$|^猜你喜欢$|^推荐阅读$|^热门推荐$|^推荐访问")
 
 
 _PAGE_MARK = re.compile(r"\s*(?:[-—－]\s*\d{1,3}\s*[-—－]|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?)\s*$")

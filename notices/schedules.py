@@ -16,7 +16,7 @@ _EVENT = re.compile(r"(?:(?P<event>[\u4e00-\u9fff《》“”]{1,14}?)(?P<after>
                     r"(?:的[\u4e00-\u9fff]{1,10})?(?:[，,](?:[\u4e00-\u9fff]{0,10}?(?:应当在|应在|要在|须在|在|于))?)?)?"
                     r"(?P<n>\d+)个?(?P<unit>工作日|小时|日|天)内"
                     r"|最迟不超过(?P<n2>\d+)个?(?P<unit2>工作日|小时|日|天)")
-_QUOTA = re.compile(r"(?:年内|每年|全年)[^。；;\d]{0,20}?(?:至少|不少于|不低于)[^。；;，,\d]{0,6}?\d+次")
+_QUOTA = re.compile(r"(?:年内|每年|全年)[^。；;\d]{0,30}?(?:至少|不少于|不低于)[^。；;，,\d]{0,6}?\d+次")
 _MONTH_DAY = re.compile(r"每个?月\d{1,2}[日号]前(?:报送|上报|报)?(?:上月|上个月)?")
 # Days inside periods, read whole before their parts could be read apart: 每年1月31日前, 每季度首月10日前,
 # 每季度结束后15日内 (a 结束后 is the period's, not an event's).
@@ -53,6 +53,12 @@ def _event_rule(m: re.Match[str]) -> str:
     return f"{event}{after}{limit}" if event else limit
 
 
+def _is_event(m: re.Match[str]) -> bool:
+    """文件公开后3个工作日内 names its event; 24小时内 is counted from 突发事件 (plan-format.md);
+    a bare 压缩至1个工作日内 is a target for the work, not a deadline."""
+    return bool(m["event"] or m["n2"] or m["unit"] == "小时")
+
+
 def _year_end(snippet: str) -> str:
     """2017年底前 -> 2017年12月底前: the phrase reader reads a year only before a month."""
     return re.sub(r"(\d{4})年(底|末)", r"\1年12月\2", snippet)
@@ -64,8 +70,8 @@ def rules_in(requirement: str, *, every_word: bool) -> list[str]:
     deadline word, since prose has no deadline column."""
     text = normalize(requirement)
     periods, text = _take(_PERIOD_DAY, text)
-    events = [_event_rule(m) for m in _EVENT.finditer(text) if m["event"] or m["n2"]]
-    text = _EVENT.sub(lambda m: " " if m["event"] or m["n2"] else m.group(0), text)
+    events = [_event_rule(m) for m in _EVENT.finditer(text) if _is_event(m)]
+    text = _EVENT.sub(lambda m: " " if _is_event(m) else m.group(0), text)
     found = events + (periods if every_word else [])
     if every_word:
         quotas, text = _take(_QUOTA, text) if not events else ([], text)

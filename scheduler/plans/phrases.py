@@ -364,6 +364,13 @@ def _yearly_next_to_a_date(f: _Found) -> None:
 _REQUIREMENT_STEPS = (_read_after_period, _read_quota, _read_days_in_periods, _read_recurrence)
 
 
+def _quota_by_date(f: _Found) -> None:
+    """每年不少于2次 beside 2019年12月底前: twice by that date, not a yearly series as well."""
+    if f.keys.get("quota") and f.keys.get("every") == "year" and "due_on" not in f.keys \
+            and any(role != "start" for _, role in f.deadlines):
+        del f.keys["every"]
+
+
 def parse_schedule(phrase: str | None, *, year: int, requirement: str | None = None) -> Parsed:
     """Read a deadline phrase (and the frequency words of the requirement) into a Schedule."""
     original = (phrase or "").strip()
@@ -373,6 +380,7 @@ def parse_schedule(phrase: str | None, *, year: int, requirement: str | None = N
         text = step(text, f)
     _yearly_next_to_a_date(f)
     _requirement_frequency(requirement, f)
+    _quota_by_date(f)
     _place_deadlines(f)
     leftover = _FILLER.sub("", text)
     if leftover:
