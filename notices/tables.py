@@ -382,9 +382,11 @@ def _deadline(lines: list[str]) -> str:
 
 
 def _first_sentence(text: str) -> str:
-    first = re.split(r"[。;；\n]", text.strip(), maxsplit=1)[0]
-    first = re.sub(r"^\d+[、.]\s*", "", first)
-    return first[:80]
+    """Up to the first full stop or the next numbered part; a line break alone is only where a
+    cell wrapped (PDF, narrow Word columns)."""
+    first = re.split(r"[。;；]|\n(?=\d{1,2}[、.．])", text.strip(), maxsplit=1)[0]
+    first = re.sub(r"^\d+[、.]\s*", "", first).replace("\n", "")
+    return first[:120]
 
 
 def records_from_tables(doc: Document) -> list[Record]:
