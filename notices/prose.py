@@ -347,7 +347,7 @@ def _titled(base: str, part: _Part) -> str:
     cut = re.search(r"[;。]", folded)
     first = part.text[:cut.start()] if cut else part.text
     first = first.strip(_BLANK)
-    return (first[:120] + "…" if len(first) > 120 else first) or base
+    return first or base
 
 
 _FOLLOWERS = re.compile(r"要|应|负责|牵头|组织|对|在|每|均|及时|进一步|会同|按|通过|于|统一|也|还|"

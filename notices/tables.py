@@ -386,7 +386,7 @@ def _first_sentence(text: str) -> str:
     cell wrapped (PDF, narrow Word columns)."""
     first = re.split(r"[。;；]|\n(?=\d{1,2}[、.．])", text.strip(), maxsplit=1)[0]
     first = re.sub(r"^\d+[、.]\s*", "", first).replace("\n", "")
-    return first[:120]
+    return first
 
 
 def records_from_tables(doc: Document) -> list[Record]:
