@@ -19,9 +19,12 @@ from tests import notice_files
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 EXPECTED = Path(__file__).resolve().parent / "data" / "notices"
 COVER = ["关于印发贯彻落实省政府办公厅2016年政务公开工作要点的通知", "营口市人民政府办公室", "2016年7月28日"]
-# What the importer reaches on each seed, every field of every duty right (bench.notice_accuracy);
-# the target is 95% on every set. Where a seed is below it, the closing note says why.
-TARGET = {"000": 1.0, "001": 0.95, "002": 0.85, "003": 0.9, "004": 0.65}
+# Duties with every field right (bench.notice_accuracy), against readings written independently of
+# the importer. The target is 95%. Seed 004 stays below it on one convention the readings
+# themselves disagree on: a heading with a single long paragraph under it is titled (and numbered)
+# as the heading here, as seed 002's reading does, where 004's reading takes the paragraph's first
+# sentence; 5 of its 43 duties, each title and number, plus its long first-sentence titles.
+TARGET = {"000": 1.0, "001": 0.95, "002": 0.95, "003": 0.95, "004": 0.72}
 
 
 def seed(number: str) -> Path:

@@ -39,11 +39,12 @@ _NOT_DATES = {"汛期": "汛期 the flood season starts on a different day in ea
 _NOT_DATE_RE = re.compile(r"(?:重要)?(?P<w>节假日|汛期|年初)(?:期间|之?前|以前)?")
 # Words that carry no schedule: what is left after them must be empty for the phrase to be read.
 _FILLER = re.compile(r"[\s,，、;；。.:：()（）\[\]【】/\-—–~]|之?前|以前|启动|完成|新闻发布会|发布会|发布|公开|1次|开展|落实|"
-                     r"及时|随时|适时|定期|执行|工作|报送|上报|组织|举行|并|和|及|等|于")
+                     r"及时|随时|适时|定期|执行|工作|报送|上报|转发|转载|组织|举行|并|和|及|等|于")
 _UNIT = {"工作日": "workdays", "日": "days", "天": "days", "小时": "hours"}
 _EVENT_NOUN = re.compile(r"(?:在|于|应在|自|从)?(?P<event>[\u4e00-\u9fff《》“”]{2,16}?)(?:以后|之后|后|之日起|起)$")
 # An event with no time limit after it (正式印发后): read, then reported for its missing `within`.
-_EVENT_ONLY = re.compile(r"(?P<event>(?:正式|文件|方案|政策)?(?:印发|出台|公布|批准|签发|实施))(?:以后|之后|后)")
+_EVENT_ONLY = re.compile(r"(?P<event>(?:正式|文件|方案|政策)?(?:印发|出台|公布|批准|签发|实施))(?:以后|之后|后)"
+                         r"|(?P<received>(?:收到|接到)[^\s,，;；。]{1,20}?)(?:以后|之后|后)(?:及时|立即|第一时间)?")
 
 
 def cn_to_arabic(text: str) -> str:
@@ -288,7 +289,7 @@ def _read_events(text: str, f: _Found) -> str:
     text = _PUBLISHED.sub(published, text)
     text = _NO_LATER.sub(lambda m: within(_fake_within(m)), text)
     text = _WITHIN.sub(within, text)
-    return _EVENT_ONLY.sub(lambda m: f.set("after_event", m["event"], "事件 event") or " ", text)
+    return _EVENT_ONLY.sub(lambda m: f.set("after_event", m["event"] or m["received"], "事件 event") or " ", text)
 
 
 def _fake_within(m: re.Match[str]) -> dict:
