@@ -299,7 +299,7 @@ def _is_safeguard(title: str) -> bool:
 
 def _dated(text: str) -> bool:
     """A date to meet (12月20日前, 年底前), not a habit (每年, 定期): what makes safeguard text a duty."""
-    return any(re.search(r"\d+月|年底|年末|年内|上半年|下半年", rule) for rule in rules_in(text, every_word=True))
+    return any(re.search(r"\d+月|年底|年末|上半年|下半年", rule) for rule in rules_in(text, every_word=True))
 
 
 def _inherit(record: Record, later: list[_Part]) -> bool:

@@ -147,10 +147,10 @@ def test_liaoning_records_in_the_notices_characters(liaoning) -> None:
     assert records["二.(三).3"].title == ("具有市場監管職責的部門和單位,要通過全省企業信用信息平臺統一匯集和"
                                          "公示涉企行政許可、行政處罰、執法檢查等監管信息,并通過政府網站、新聞媒體向社會公開")
     assert records["五.(二).2"].title == "取消縣級政府部門、鄉鎮政府、街道辦事處網站,將其功能整合到縣級政府門戶網站"
-    assert records["二.(四).1"].title == (  # a first sentence of 149 characters, cut at 120
+    assert records["二.(四).1"].title == (  # a first sentence of 149 characters, whole
         "各行業主管部門要制定具體實施辦法,推進財政預決算、公共資源配置、重大建設項目批準和實施、政府購買公共服務、"
         "政府和社會資本合作(PPP)提供公共服務、社會公益事業建設、行政事業性收費、環境保護、扶貧開發、社會救助、"
-        "減稅降費、創業就業等領域的政…")
+        "減稅降費、創業就業等領域的政府信息公開,明確公開范圍、內容、時限、載體、展現形式等要件")
     policy = records["四.(二)"]  # 強化政策解讀: one paragraph, one duty
     assert (policy.title, policy.lead, policy.support) == ("強化政策解讀", ["省政府辦公廳", "各市政府"],
                                                            ["省政府各部門"])
