@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from bench.notice_accuracy import score, table
 from notices.importer import import_notice
@@ -31,34 +30,23 @@ def seed(number: str) -> Path:
     return next(SEEDS.glob(f"{number}_*.txt"))
 
 
-@pytest.fixture
-def runner(monkeypatch, tmp_path):
-    monkeypatch.setenv("DUBAN_DATABASE_URL", f"sqlite:///{tmp_path}/none.db")
-    from duban.cli import common
-    common.settings.cache_clear()
-    yield CliRunner()
-    common.settings.cache_clear()
-
-
-def imported(runner, notice: Path, out: Path, *args: str) -> Path:
-    from duban.cli import app
-    result = runner.invoke(app, ["plan", "import", str(notice), "-o", str(out), *args])
+def imported(cli, notice: Path, out: Path, *args: str) -> Path:
+    result = cli("plan", "import", str(notice), "-o", str(out), *args)
     assert result.exit_code == 0, result.output + result.stderr
     return out
 
 
 @pytest.mark.parametrize("number", sorted(TARGET))
-def test_each_seed_imports_into_a_plan_that_plan_check_accepts(runner, tmp_path, number):
-    from duban.cli import app
-    plan = imported(runner, seed(number), tmp_path / f"{number}.yaml")
-    check = runner.invoke(app, ["plan", "check", str(plan)])
+def test_each_seed_imports_into_a_plan_that_plan_check_accepts(cli, tmp_path, number):
+    plan = imported(cli, seed(number), tmp_path / f"{number}.yaml")
+    check = cli("plan", "check", str(plan))
     assert check.exit_code == 0, check.output + check.stderr
     result = score(plan, EXPECTED / f"{number}.expected.yaml")
     assert result.all_right_rate >= TARGET[number], table(result, verbose=True)
 
 
-def test_seed_000_gives_the_yingkou_plans_duties(runner, tmp_path):
-    plan = imported(runner, seed("000"), tmp_path / "000.yaml")
+def test_seed_000_gives_the_yingkou_plans_duties(cli, tmp_path):
+    plan = imported(cli, seed("000"), tmp_path / "000.yaml")
     data = yaml.safe_load(plan.read_text(encoding="utf-8"))
     ours = {d["id"]: d for d in yaml.safe_load((Path(__file__).resolve().parents[1] / "plans" /
                                                  "yingkou-2016.yaml").read_text(encoding="utf-8"))["duties"]}
@@ -69,37 +57,34 @@ def test_seed_000_gives_the_yingkou_plans_duties(runner, tmp_path):
     assert data["plan"]["year"] == 2016
 
 
-def test_the_summary_and_the_review_note_are_told(runner, tmp_path):
-    from duban.cli import app
-    result = runner.invoke(app, ["plan", "import", str(seed("000")), "-o", str(tmp_path / "p.yaml")])
+def test_the_summary_and_the_review_note_are_told(cli, tmp_path):
+    result = cli("plan", "import", str(seed("000")), "-o", str(tmp_path / "p.yaml"))
     assert "40 项任务 duties" in result.stderr and "1 项需要核对 need review" in result.stderr
     text = (tmp_path / "p.yaml").read_text(encoding="utf-8")
     assert text.startswith("# 由 `duban plan import` 从通知生成")
     assert "source: 第" in text  # every duty says where in the notice it came from
 
 
-def test_without_output_the_plan_is_printed(runner):
-    from duban.cli import app
-    result = runner.invoke(app, ["plan", "import", str(seed("001"))])
+def test_without_output_the_plan_is_printed(cli):
+    result = cli("plan", "import", str(seed("001")))
     assert result.exit_code == 0
     assert yaml.safe_load(result.stdout)["plan"]["year"] == 2016
 
 
-def test_year_given_on_the_command_line_wins(runner, tmp_path):
-    plan = imported(runner, seed("003"), tmp_path / "p.yaml", "--year", "2017")
+def test_year_given_on_the_command_line_wins(cli, tmp_path):
+    plan = imported(cli, seed("003"), tmp_path / "p.yaml", "--year", "2017")
     data = yaml.safe_load(plan.read_text(encoding="utf-8"))
     assert data["plan"]["year"] == 2017
     row_36 = next(d for d in data["duties"] if d["id"] == "36")
     assert row_36["schedule"] == "7月底"  # read as 2017-07-31 by the loader, with the plan's year
 
 
-def test_a_missing_or_unreadable_notice_is_a_clear_message(runner, tmp_path):
-    from duban.cli import app
-    result = runner.invoke(app, ["plan", "import", str(tmp_path / "nope.docx")])
+def test_a_missing_or_unreadable_notice_is_a_clear_message(cli, tmp_path):
+    result = cli("plan", "import", str(tmp_path / "nope.docx"))
     assert result.exit_code == 1 and "找不到文件 no such file" in result.stderr
     bad = tmp_path / "bad.docx"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
-    result = runner.invoke(app, ["plan", "import", str(bad)])
+    result = cli("plan", "import", str(bad))
     assert result.exit_code == 1 and "Traceback" not in result.output + result.stderr
     assert "bad.docx" in result.stderr
 
@@ -124,6 +109,18 @@ def test_seed_000_table_in_every_file_format_gives_the_same_plan(rendered, tmp_p
     out.write_text(result.yaml(), encoding="utf-8")
     graded = score(out, EXPECTED / "000.expected.yaml")
     assert graded.all_right_rate == 1.0, table(graded, verbose=True)
+
+
+def test_the_command_matches_departments_of_a_plan_already_loaded(cli, tmp_path):
+    assert cli("db", "upgrade").exit_code == 0
+    assert cli("plan", "load", "plans/yingkou-2016.yaml", "--accept-review").exit_code == 0
+    plan = yaml.safe_load(imported(cli, seed("003"), tmp_path / "p.yaml").read_text(encoding="utf-8"))
+    ids = {d["name"]: d["id"] for d in plan["departments"]}
+    assert ids["市公安局"] == "police" and ids["市财政局"] == "finance"  # not a second 市公安局
+    epb = next(d for d in plan["departments"] if d["id"] == "epb")
+    assert epb["name"] == "市环保局" and "市环境保护局" in epb["aliases"]  # 003 writes the long name
+    assert "市环境保护局" not in ids
+    assert "city-dept" in epb["tags"]  # kept: loading this plan must not strip it
 
 
 def test_departments_known_from_an_earlier_plan_keep_their_ids(tmp_path):

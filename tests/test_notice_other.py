@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from bench.notice_accuracy import imported_duties, load_plan, match, read_expected, score, table
 from notices.importer import import_notice
@@ -90,15 +89,6 @@ def plans(notices, tmp_path_factory) -> dict[tuple[str, str], Path]:
     return out
 
 
-@pytest.fixture
-def runner(monkeypatch, tmp_path):
-    monkeypatch.setenv("DUBAN_DATABASE_URL", f"sqlite:///{tmp_path}/none.db")
-    from duban.cli import common
-    common.settings.cache_clear()
-    yield CliRunner()
-    common.settings.cache_clear()
-
-
 def test_every_expected_reading_names_its_notice_and_has_10_to_40_duties():
     import yaml
     for name in {name for name, _ in CASES}:
@@ -117,9 +107,8 @@ def test_a_table_model_keeps_its_merges():
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_imported_plan_passes_plan_check(runner, plans, name, kind):
-    from duban.cli import app
-    result = runner.invoke(app, ["plan", "check", str(plans[name, kind])])
+def test_the_imported_plan_passes_plan_check(cli, plans, name, kind):
+    result = cli("plan", "check", str(plans[name, kind]))
     assert result.exit_code == 0, result.output + result.stderr
 
 
