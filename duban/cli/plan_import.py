@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from db import migrate
 from db.engine import make_engine, session_scope
 from duban.cli.common import err, fail, out, settings
 from notices.document import NoticeError
-from notices.importer import NoticeImport, Summary, import_notice
 from notices.records import KnownDepartment
 from scheduler.plans.store import known_departments
+from scheduler.settings import hide_password
+
+if TYPE_CHECKING:
+    from notices.importer import NoticeImport, Summary
 
 NoticeArg = Annotated[Path, typer.Argument(help="The notice: .txt .docx .xlsx .html .pdf (.doc/.wps with LibreOffice).")]
 YearOpt = Annotated[int | None, typer.Option("--year", min=2000, max=2200,
@@ -25,16 +29,21 @@ OutOpt = Annotated[Path | None, typer.Option("-o", "--output", help="Write the p
 
 def _known() -> list[KnownDepartment]:
     """Departments of earlier plans, when the database is set up; none before `duban db upgrade`
-    (an import needs no database: it writes a file)."""
+    (an import needs no database: it writes a file, and creates no SQLite file either)."""
+    url = settings().database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return []
     try:
-        engine = make_engine(settings().database_url)
+        engine = make_engine(url)
         if migrate.pending(engine):
             return []
         with session_scope(engine) as session:
             return [KnownDepartment(*row) for row in known_departments(session)]
-    except (OperationalError, DBAPIError):
-        err.print("[yellow]数据库不可用，单位按新单位处理 / database unreachable: departments are not "
-                  "matched with earlier plans[/yellow]")
+    except (OperationalError, DBAPIError) as exc:
+        why = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        err.print(f"[yellow]无法访问数据库，单位按新单位处理 / cannot use the database, departments are not "
+                  f"matched with earlier plans: {hide_password(url)}: {why}[/yellow]", highlight=False)
         return []
 
 
@@ -46,6 +55,9 @@ def _summary_lines(s: Summary) -> str:
 
 def plan_import(notice: NoticeArg, year: YearOpt = None, output: OutOpt = None) -> None:
     """从通知生成计划文件 Import a notice into a plan file for review (then `plan check`, `plan load`)."""
+    # imported here, not on top: every other `duban` command starts without the importer (~0.1 s)
+    from notices.importer import import_notice
+
     if not notice.is_file():
         raise fail(f"找不到文件 no such file: {notice}")
     settings()
