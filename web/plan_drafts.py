@@ -1,5 +1,5 @@
 """Notice imports in progress on the board: the importer's plan kept for a day, corrected duty by
-duty, checked as `duban plan check` checks the file it becomes, then loaded as `duban plan load` loads it.
+duty, checked as `duban plan check` checks the file it becomes (its `data` is what `plan load` stores).
 
 A draft is a KeyValue row `plan-import:<user id>:<random id>`, so a guessed id or another
 coordinator's finds nothing. Its `updated_at` is when it was made: a day later it is gone.
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,10 +20,8 @@ from sqlmodel import Session, col, delete, select
 from db.models import KeyValue
 from notices.importer import NoticeImport, Summary
 from notices.records import KnownDepartment
-from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.plans.file import PlanData, read_plan_text
 from scheduler.plans.source import SourceError
-from scheduler.plans.store import LoadReport, store_plan
 from scheduler.plans.store import known_departments as stored_departments
 
 PREFIX = "plan-import:"
@@ -43,10 +41,6 @@ class Check:
     by_duty: dict[int, list[str]] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
     review: dict[int, list[str]] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.data is not None
 
 
 @dataclass
@@ -94,7 +88,7 @@ class Draft:
 
     def summary(self, check: Check) -> Summary:
         """The importer's counts, recounted from the checked plan once corrections make it valid."""
-        counted = recounted(check.data) if check.data else Summary(**asdict(self.imported))
+        counted = recounted(check.data) if check.data else replace(self.imported)
         counted.needing_review = len(check.review)
         return counted
 
@@ -251,12 +245,3 @@ def correct(draft: Draft, position: int, edit: Edit, today: date, known: list[Kn
         return problems
     draft.plan = plan
     return []
-
-
-# -- loading ------------------------------------------------------------------------------------
-def load(session: Session, draft: Draft, *, calendars: Callable[[str], WorkdayCalendar], horizon_days: int,
-         now: datetime) -> LoadReport:
-    """Store the draft's plan file as `duban plan load` stores it; SourceError when it is not valid."""
-    data = read_plan_text(draft.name, draft.yaml(), now.date())
-    return store_plan(session, data, calendar=calendars(data.workdays), today=now.date(),
-                      horizon_days=horizon_days, now=now)

@@ -20,8 +20,7 @@ from notices.document import NoticeError
 from notices.importer import import_notice
 from scheduler.bounds import check_year
 from scheduler.i18n import N_, Text, translator
-from scheduler.plans.source import SourceError
-from scheduler.plans.store import LoadReport
+from scheduler.plans.store import LoadReport, store_plan
 from web import flash, plan_drafts
 from web.auth import Visit, Visitor, page, refuse_unless_coordinator, to_login
 from web.deps import NowDep, SessionDep, SettingsDep
@@ -88,11 +87,12 @@ def _file_name(upload: UploadFile) -> str:
 
 
 def _year(text: str) -> int | None:
-    if not text.strip():
+    text = text.strip()
+    if not text:
         return None
-    if not (text.strip().isascii() and text.strip().isdigit()):
+    if not (text.isascii() and text.isdigit()):
         raise ValueError(text)
-    return check_year(int(text.strip()))
+    return check_year(int(text))
 
 
 @router.post("/plans/import")
@@ -136,9 +136,8 @@ def _card(draft: plan_drafts.Draft, check: plan_drafts.Check, position: int, dut
             "form": typed or {"title": title, "lead": lead, "schedule": schedule, "errors": []}}
 
 
-def _draft_page(request: Request, v: Visit, draft: plan_drafts.Draft, now, status: int = 200,
-                edits: dict[str, dict] | None = None, load_error: str | None = None) -> Response:
-    check = draft.check(now.date())
+def _draft_page(request: Request, v: Visit, draft: plan_drafts.Draft, check: plan_drafts.Check,
+                status: int = 200, edits: dict[str, dict] | None = None, load_error: str | None = None) -> Response:
     cards = [_card(draft, check, i, d, (edits or {}).get(str(d.get("id")))) for i, d in draft.in_review_order(check)]
     return page(request, "plan_draft.html", status, user=v.user, draft=draft, plan=draft.plan.get("plan") or {},
                 summary=draft.summary(check), check=check, cards=cards, load_error=load_error)
@@ -154,7 +153,7 @@ def draft_page(request: Request, draft_id: str, v: Visitor, session: SessionDep,
         return to_login(request)
     if (draft := _mine(v, session, draft_id, now)) is None:
         return error_page(request, 404, *NOT_FOUND)
-    return _draft_page(request, v, draft, now)
+    return _draft_page(request, v, draft, draft.check(now.date()))
 
 
 @router.get("/plans/import/{draft_id}/plan.yaml")
@@ -181,7 +180,7 @@ def correct_duty(request: Request, draft_id: str, v: Visitor, session: SessionDe
     problems = plan_drafts.correct(draft, position, edit, now.date(), plan_drafts.known_departments(session))
     if problems:
         form = {"title": title, "lead": lead, "schedule": schedule, "errors": problems}
-        return _draft_page(request, v, draft, now, 422, edits={duty: form})
+        return _draft_page(request, v, draft, draft.check(now.date()), 422, edits={duty: form})
     plan_drafts.save(session, v.user.id, draft)
     session.commit()
     return RedirectResponse(f"/plans/import/{draft.id}#duty-{position}", status_code=303)
@@ -204,17 +203,16 @@ def load_plan(request: Request, draft_id: str, v: Visitor, session: SessionDep, 
         return refused
     if (draft := _mine(v, session, draft_id, now)) is None:
         return error_page(request, 404, *NOT_FOUND)
-    waiting = len(draft.check(now.date()).review)
-    if waiting and accept_review != "yes":
-        return _draft_page(request, v, draft, now, 409, load_error=_said(
+    check = draft.check(now.date())  # the plan file as `plan load` reads it: stored as it is
+    if check.review and accept_review != "yes":
+        return _draft_page(request, v, draft, check, 409, load_error=_said(
             request, N_("{n} duties still need review: check them, or tick the box to load the plan as "
-                        "it is."), n=waiting))
-    try:
-        report = plan_drafts.load(session, draft, calendars=request.app.state.calendars,
-                                  horizon_days=settings.horizon_days, now=now)
-    except SourceError:
-        return _draft_page(request, v, draft, now, 422, load_error=_said(
+                        "it is."), n=len(check.review)))
+    if check.data is None:
+        return _draft_page(request, v, draft, check, 422, load_error=_said(
             request, N_("The plan has problems (shown at their duties): correct them, then load.")))
+    report = store_plan(session, check.data, calendar=request.app.state.calendars(check.data.workdays),
+                        today=now.date(), horizon_days=settings.horizon_days, now=now)
     plan_drafts.discard(session, v.user.id, draft)
     session.commit()
     lang = request_language(request)
