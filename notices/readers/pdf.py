@@ -60,8 +60,7 @@ class Line:
 class PdfTable:
     rows: list[tuple[str, ...]]
     edges: list[float]  # the columns' x positions, to know a table continued on the next page
-    top: float
-    bottom: float
+    top: float  # where it stands among the page's lines
     page: int
     pages: list[int] = field(default_factory=list)  # each row's page
     starts: dict[tuple[int, int], int] = field(default_factory=dict)  # (row, column) a cell starts at -> rows
@@ -123,12 +122,13 @@ def page_items(page, number: int) -> list[Item]:
     settings = {"vertical_strategy": "lines", "horizontal_strategy": "lines",
                 "explicit_horizontal_lines": closing_rules(page)}
     tables = [t for t in page.find_tables(settings) if len(t.cells) >= 2]  # one box round some text: no table
-    inside: list[list[dict]] = [[] for _ in tables]
+    inside: list[list[list[dict]]] = [[[] for _ in t.cells] for t in tables]  # table -> cell -> chars
     outside: list[dict] = []
     for char in page.chars:
-        home = next((i for i, t in enumerate(tables) if any(contains(cell, char) for cell in t.cells)), None)
-        (outside if home is None else inside[home]).append(char)
-    items: list[Item] = [read_table(t, chars, number) for t, chars in zip(tables, inside)]
+        home = next(((i, j) for i, t in enumerate(tables) for j, cell in enumerate(t.cells)
+                     if contains(cell, char)), None)
+        (outside if home is None else inside[home[0]][home[1]]).append(char)
+    items: list[Item] = [read_table(t, cells, number) for t, cells in zip(tables, inside)]
     items += text_lines(outside, number)
     return sorted(items, key=lambda item: item.top)
 
@@ -184,13 +184,13 @@ def first_token_width(chars: list[dict]) -> float:
 
 # ---- tables -------------------------------------------------------------------------------------
 
-def read_table(table, chars: list[dict], page: int) -> PdfTable:
-    """Each ruled cell's text in every grid position the cell covers (a merged cell has no rules
-    inside, so its box spans several rows or columns)."""
+def read_table(table, cell_chars: list[list[dict]], page: int) -> PdfTable:
+    """Each ruled cell's text (from its characters, one list per cell) in every grid position the
+    cell covers (a merged cell has no rules inside, so its box spans several rows or columns)."""
     cells = table.cells
     xs = grid_lines([x for c in cells for x in (c[0], c[2])])
     ys = grid_lines([y for c in cells for y in (c[1], c[3])])
-    texts = cell_lines(cells, chars)
+    texts = [text_lines(chars, 0) for chars in cell_chars]
     pad = padding(cells, texts)
     grid = Grid()
     starts: dict[tuple[int, int], int] = {}
@@ -211,8 +211,8 @@ def read_table(table, chars: list[dict], page: int) -> PdfTable:
             if lines and lines[-1].x1 + lines[-1].size > right:
                 last_full.update(range(col, col + cols))
     rows = grid.rows(len(ys) - 1)
-    return PdfTable(rows, xs, table.bbox[1], table.bbox[3], page, [page] * len(rows), starts, last_merged,
-                    last_full, merged_columns)
+    return PdfTable(rows, xs, table.bbox[1], page, [page] * len(rows), starts, last_merged, last_full,
+                    merged_columns)
 
 
 def padding(cells: list[tuple], texts: list[list[Line]]) -> float:
@@ -234,15 +234,6 @@ def grid_lines(values: list[float]) -> list[float]:
 
 def index(lines: list[float], value: float) -> int:
     return min(range(len(lines)), key=lambda i: abs(lines[i] - value))
-
-
-def cell_lines(cells: list[tuple], chars: list[dict]) -> list[list[Line]]:
-    inside: list[list[dict]] = [[] for _ in cells]
-    for char in chars:
-        home = next((i for i, cell in enumerate(cells) if contains(cell, char)), None)
-        if home is not None:
-            inside[home].append(char)
-    return [text_lines(group, 0) for group in inside]
 
 
 # ---- joining wrapped lines ----------------------------------------------------------------------
@@ -296,11 +287,9 @@ def drop_headers_and_footers(pages: list[list[Item]], heights: list[float]) -> N
 
 def margin_lines(items: list[Item], height: float) -> list[Line]:
     lines = [item for item in items if isinstance(item, Line)]
-    candidates = lines[:2] + lines[-2:]
-    unique = list(dict.fromkeys(map(id, candidates)))
-    by_id = {id(line): line for line in candidates}
-    return [by_id[i] for i in unique
-            if by_id[i].bottom < height * MARGIN_ZONE or by_id[i].top > height * (1 - MARGIN_ZONE)]
+    first_and_last = {id(line): line for line in lines[:2] + lines[-2:]}  # a page of few lines: each once
+    return [line for line in first_and_last.values()
+            if line.bottom < height * MARGIN_ZONE or line.top > height * (1 - MARGIN_ZONE)]
 
 
 def running_key(text: str, page: int) -> str:
@@ -387,7 +376,7 @@ def add_rows(table: PdfTable, more: PdfTable) -> None:
         rows = rows[1:]
     table.rows += rows
     table.pages += [more.page] * len(rows)
-    table.bottom, table.page = more.bottom, more.page
+    table.page = more.page
     table.last_merged, table.last_full = more.last_merged, more.last_full
     table.merged_columns |= more.merged_columns
 
