@@ -43,9 +43,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import opencc
 import yaml
 
+from notices.text import simplified
 from scheduler.calendar.schedules import Schedule
 from scheduler.plans.file import PlanData, validate_plan
 from scheduler.plans.source import SourceError, YamlSource, read_yaml
@@ -55,13 +55,12 @@ FIELDS = ("title", "lead", "support", "start_by", "due", "dates", "every", "ongo
 MATCH_AT = 0.6  # titles this alike may be the same duty
 TITLE_AT = 0.9  # titles this alike are the same title
 EVENT_AT = 0.5  # event names this alike name the same event
-_T2S = opencc.OpenCC("t2s")
 _PUNCT = re.compile(r"[\W_]+")
 
 
 def simple(text: str | None) -> str:
     """Text for comparing: NFKC, simplified characters, no spaces or punctuation, lower case."""
-    return _PUNCT.sub("", _T2S.convert(unicodedata.normalize("NFKC", text or ""))).lower()
+    return _PUNCT.sub("", simplified(unicodedata.normalize("NFKC", text or ""))).lower()
 
 
 def likeness(a: str | None, b: str | None) -> float:
@@ -73,7 +72,7 @@ def likeness(a: str | None, b: str | None) -> float:
 
 def name_forms(name: str) -> set[str]:
     """A department name and, for "市科技局(市知识产权局)", each of its two names."""
-    flat = _T2S.convert(unicodedata.normalize("NFKC", name)).replace(" ", "")
+    flat = simplified(unicodedata.normalize("NFKC", name)).replace(" ", "")
     forms = {simple(flat)}
     if m := re.fullmatch(r"(.+?)\((.+)\)", flat):
         forms |= {simple(m[1]), simple(m[2])}
@@ -82,7 +81,7 @@ def name_forms(name: str) -> set[str]:
 
 def number_key(number: str | None) -> str:
     """三.(一).1, 三(一)1 and 三、(一)1 alike; 1-5 and 1.5 alike."""
-    flat = _T2S.convert(unicodedata.normalize("NFKC", number or "")).lower()
+    flat = simplified(unicodedata.normalize("NFKC", number or "")).lower()
     return re.sub(r"[\s.\-、()]+", ".", flat).strip(".")
 
 
