@@ -216,11 +216,19 @@ def lead_ids(plan: dict[str, Any], typed: str, known: Iterable[KnownDepartment])
     for name in names:
         found = _resolve(plan, name, known)
         if found is None:
-            choices = "、".join(str(d.get("name")) for d in plan.get("departments") or [])
-            problems.append(f"未知部门 unknown department {name!r}: use a name from the plan's departments ({choices})")
+            problems.append(_unknown_department(name, plan))
         elif found not in ids:
             ids.append(found)
     return ids, problems
+
+
+def _unknown_department(name: str, plan: dict[str, Any]) -> str:
+    """Which names are accepted, and how to add a department the board cannot (in the file)."""
+    choices = "、".join(str(d.get("name")) for d in plan.get("departments") or [])
+    return (f"未知部门「{name}」：请填写计划中的部门（{choices}）或以前导入过的部门；新的部门请下载 YAML 文件，"
+            f"在 departments 中添加后用 duban plan load 导入 / unknown department “{name}”: use one of the plan's "
+            f"departments ({choices}) or one loaded before; for a new department, download the YAML, add it "
+            f"under departments and load the file with `duban plan load`")
 
 
 def correct(draft: Draft, position: int, edit: Edit, today: date, known: list[KnownDepartment]) -> list[str]:
