@@ -60,6 +60,8 @@ def plan_import(notice: NoticeArg, year: YearOpt = None, output: OutOpt = None) 
 
     if not notice.is_file():
         raise fail(f"找不到文件 no such file: {notice}")
+    if output is not None and not output.parent.is_dir():  # said before a long import, not after
+        raise fail(f"找不到输出目录 no such folder for the plan: {output.parent}")
     settings()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   console=err, transient=True) as bar:
@@ -72,6 +74,10 @@ def plan_import(notice: NoticeArg, year: YearOpt = None, output: OutOpt = None) 
             result = import_notice(notice, year=year, known=_known(), progress=progress)
         except NoticeError as exc:
             raise fail(str(exc)) from None
+    if not result.plan["duties"]:  # a plan without duties is no plan: `plan check` refuses it
+        raise fail(f"{notice.name} 中没有找到任务，未生成计划：请导入含任务分解表或编号任务的通知（不是转发函）/ "
+                   f"no duties were found in {notice.name}, no plan was written: import the notice that holds "
+                   "the task table or the numbered tasks (not a covering letter)")
     _write(result, output)
 
 
@@ -80,7 +86,10 @@ def _write(result: NoticeImport, output: Path | None) -> None:
     if output is None:
         out.file.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise fail(f"无法写入 cannot write {output}: {exc.strerror}") from None
         err.print(f"[green]✓[/green] {output}", highlight=False)
     for warning in result.warnings:
         err.print(f"[yellow]注意 warning:[/yellow] {warning}", highlight=False)

@@ -1,5 +1,7 @@
-"""`duban plan import` needs no database: it writes a file. With none set up it creates none; with
-one that is down it says so (where, why, without the password) and still writes the plan."""
+"""`duban plan import` as a person meets it when something is off. It needs no database (it writes
+a file): with none set up it creates none; with one that is down it says so (where, why, without
+the password) and still writes the plan. A file with no duties, or a place the plan cannot be
+written, is said plainly and leaves no file behind."""
 
 from __future__ import annotations
 
@@ -12,13 +14,13 @@ from typer.testing import CliRunner
 SEED_000 = next((Path(__file__).resolve().parents[2] / "shared" / "seeds").glob("000_*.txt"))
 
 
-def import_seed(monkeypatch: pytest.MonkeyPatch, database_url: str, out: Path):
+def import_seed(monkeypatch: pytest.MonkeyPatch, database_url: str, out: Path, notice: Path = SEED_000):
     from duban.cli import app, common
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     common.settings.cache_clear()
     try:
-        return CliRunner().invoke(app, ["plan", "import", str(SEED_000), "-o", str(out)], catch_exceptions=False)
+        return CliRunner().invoke(app, ["plan", "import", str(notice), "-o", str(out)], catch_exceptions=False)
     finally:
         common.settings.cache_clear()
 
@@ -46,3 +48,21 @@ def test_a_database_that_is_down_is_told_and_the_plan_still_written(monkeypatch,
     assert (tmp_path / "plan.yaml").is_file() and "40 项任务 duties" in result.stderr
     assert "无法访问数据库" in result.stderr and "cannot use the database" in result.stderr
     assert "127.0.0.1" in result.stderr and "hunter2-secret" not in result.stderr
+
+
+def test_a_letter_without_duties_is_refused_and_writes_no_plan(monkeypatch, tmp_path):
+    letter = tmp_path / "便函.txt"
+    letter.write_text("关于做好政务公开工作的函\n请各单位认真落实。\n", encoding="utf-8")
+    result = import_seed(monkeypatch, f"sqlite:///{tmp_path / 'none.db'}", tmp_path / "plan.yaml", letter)
+    assert result.exit_code == 1
+    assert "便函.txt 中没有找到任务" in result.stderr and "no duties were found in 便函.txt" in result.stderr
+    assert not (tmp_path / "plan.yaml").exists()
+
+
+def test_a_plan_that_cannot_be_written_is_said_plainly(monkeypatch, tmp_path):
+    database = f"sqlite:///{tmp_path / 'none.db'}"
+    result = import_seed(monkeypatch, database, tmp_path / "missing" / "plan.yaml")
+    assert result.exit_code == 1 and "找不到输出目录" in result.stderr and "missing" in result.stderr
+    result = import_seed(monkeypatch, database, tmp_path)  # a folder, not a file
+    assert result.exit_code == 1 and "无法写入 cannot write" in result.stderr
+    assert "unexpected fault" not in result.stderr
