@@ -40,7 +40,7 @@ _ENDINGS = (
     "集团", "银行", "支队", "大队", "中队", "指挥部", "宣传部", "组织部", "统战部", "武装部",
     "办事处", "管理处", "派出所", "研究所", "联合会", "工会", "协会", "商会", "红十字会", "妇联",
     "残联", "科协", "文联", "侨联", "工商联", "团委", "电视台", "气象台", "科室", "局", "委", "办",
-    "厅", "院", "署", "机构", "机关", "工委",
+    "厅", "院", "署", "机构", "机关", "工委", "室",
 )
 # Phrases that open a task, not a name: "做好公共资源交易中心" ends like a department but is work.
 # Single characters only where no place name starts with them (和平区, 向阳区, 如皋市 do).
@@ -222,9 +222,9 @@ class Responsibility:
 
 
 _LABEL = re.compile(rf"(?:(?P<lead>{_LEAD_LABEL})|(?P<support>{_SUPPORT_LABEL}))\s*:")
-_VERB_FORM = re.compile(
-    r"\s*(?P<lead>.+?)(?:按职责|按照职责)?(?:分别|共同)?(?:牵头|负责)(?:落实|实施|办理)?"
-    r"(?:\s*[,;、]\s*(?P<sup>.+?)(?:等(?:单位|部门)?)?(?:配合|参与|协助|协同)(?:落实|实施)?)?[。.\s]*")
+_VERB_FORM = re.compile(  # A牵头 / A、B按职责分别牵头 / A会同B负责 / A负责,B配合 (指导, 协助 ...)
+    r"\s*(?P<lead>.+?)(?:会同(?P<with>.+?))?(?:按职责|按照职责)?(?:分别|共同)?(?:牵头|负责)(?:落实|实施|办理)?"
+    r"(?:\s*[,;、]\s*(?P<sup>.+?)(?:等(?:单位|部门)?)?(?:配合|参与|协助|协同|指导)(?:落实|实施)?)?[。.\s]*")
 _BY = re.compile(r"由(?P<lead>[^,;。由]{2,40}?)(?:牵头|负责)"
                  r"(?:,(?P<sup>[^,;。]{2,30}?)(?:等(?:单位|部门)?)?(?=配合|参与|协助|在|要|负责|共同))?")
 
@@ -256,7 +256,8 @@ def _verb_form(text: str, m: str, lo: int, hi: int) -> tuple[list[str], list[str
     if not found:
         return None
     lead = _names(text, m, *found.span("lead"))
-    support = _names(text, m, *found.span("sup")) if found.group("sup") else []
+    support = [*(_names(text, m, *found.span("with")) if found.group("with") else []),
+               *(_names(text, m, *found.span("sup")) if found.group("sup") else [])]
     if _all_departments(lead) and (not support or _all_departments(support)):
         return lead, support
     return None

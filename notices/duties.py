@@ -80,9 +80,21 @@ def _departments(names: list[str], directory: Directory) -> list[str]:
 def duties_of(record: Record, year: int, directory: Directory) -> list[dict[str, Any]]:
     duties = []
     for suffix, requirement, deadline in _split(record, year):
-        found = schedule_for(deadline, requirement if suffix else _with_title(record, requirement), year)
+        found = _schedule(record, suffix, requirement, deadline, year)
         duties.append(_duty(record, suffix, requirement, found, directory, year))
     return duties
+
+
+def _schedule(record: Record, suffix: str, requirement: str, deadline: str, year: int) -> Found:
+    found = schedule_for(deadline, requirement if suffix else _with_title(record, requirement), year)
+    if requirement or not record.title or not isinstance(found.value, str):
+        return found
+    # A row with only a task (全年不少于4次 in the 工作任务 cell): the loader reads a requirement's
+    # frequency and quota words, and there is no requirement, so they go into the structured form.
+    told = parse_schedule(found.value, year=year, requirement=record.title).schedule
+    if told == parse_schedule(found.value, year=year).schedule:
+        return found
+    return Found(told.model_dump(mode="json", by_alias=True, exclude_defaults=True), found.problems)
 
 
 def _with_title(record: Record, requirement: str) -> str:

@@ -359,6 +359,7 @@ def _record(row: _Row, number: str, default, carried: dict[str, str]) -> Record:
     shared = own_title and own_title == carried.get("title")  # a merged task cell, repeated
     carried["title"] = own_title or carried.get("title", "")
     title = own_title if own_title and not (shared and requirement) else _first_sentence(requirement)
+    title = re.sub(r"\s*\n\s*", "", title)  # a cell that wrapped (PDF) is one title
     lead_text = re.sub(r"\n(?![(（])", "、", carried.get("lead", "")).replace("\n", "")
     rec = Record(number=number, title=title, requirement=requirement, outlet=row.get("outlet"),
                  deadline=_deadline(row.cells.get("deadline", [])), source=list(dict.fromkeys(row.where)))

@@ -8,7 +8,9 @@ import datetime as dt
 import io
 import zipfile
 from collections.abc import Iterator
+from xml.etree.ElementTree import ParseError
 
+from lxml.etree import XMLSyntaxError
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -19,7 +21,8 @@ def read_xlsx(name: str, data: bytes) -> Document:
     try:
         # Not read-only: only a full load knows the merged ranges; data_only: a formula's last value.
         book = load_workbook(io.BytesIO(data), read_only=False, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError,
+            ParseError, XMLSyntaxError) as error:  # a part that is not XML (openpyxl parses with either)
         raise NoticeError(f"无法读取 {name}:Excel 文件已损坏或不完整({error});请用 WPS 或 Excel 打开后"
                           f"另存为 .xlsx 再导入 / cannot read {name}: the Excel file is damaged or "
                           f"incomplete ({error}); open it in WPS or Excel, save as .xlsx and import again") from error

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from docx import Document as open_docx
 from docx.oxml.ns import qn
 from docx.table import Table as DocxTable
+from lxml.etree import XMLSyntaxError
 
 from notices.document import Block, Document, NoticeError, Paragraph, Table
 from notices.readers.numbering import Numbering
@@ -24,7 +25,7 @@ SKIPPED = {qn("w:del"), qn("w:txbxContent"), MC_FALLBACK}
 def read_docx(name: str, data: bytes) -> Document:
     try:
         document = open_docx(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+    except (zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as error:  # a part that is not XML
         raise NoticeError(f"无法读取 {name}:Word 文件已损坏或不完整({error});请用 WPS 或 Word 打开后"
                           f"另存为 .docx 再导入 / cannot read {name}: the Word file is damaged or "
                           f"incomplete ({error}); open it in WPS or Word, save as .docx and import again") from error

@@ -66,6 +66,8 @@ def normalize(text: str) -> str:
     """Full-width forms to ASCII (NFKC), traditional characters to simplified (長期推進 reads as
     长期推进: seed 004 is written in them), Chinese numerals to digits, dashes unified."""
     text = cn_to_arabic(_T2S.convert(unicodedata.normalize("NFKC", text)))
+    # 2023-09-30, 2023.9.30, 2023/9/30 (a spreadsheet's date cell) as 2023年9月30日
+    text = re.sub(r"(?<!\d)(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)", r"\1年\2月\3日", text)
     text = re.sub(r"[—–－~～]", "-", text)
     text = re.sub(r"(?<=[\d月])[至到](?=\d)", "-", text)  # 4至10月, not 至少
     return text
@@ -114,8 +116,9 @@ _YEAR = r"(?:(?P<y>\d{4})年度?|(?P<next>次年|明年))?"
 _DATED = re.compile(_YEAR + r"(?P<m>1[0-2]|0?[1-9])月(?:(?P<end>底|末)|(?P<d>[0-3]?\d)[日号]|"
                     r"(?P<x>上|中|下)旬)" + _ROLE)
 _YEAR_PART = re.compile(r"(?:(?P<y>\d{4})|(?P<next>次年|明年))?(?:年度?)?(?P<w>上半年|下半年|年中|年底|年末|年内|当年|本年度?)内?" + _ROLE)
+_QUARTER = re.compile(_YEAR + r"(?<!每)第?(?P<q>[1-4])季度(?:末|底)?" + _ROLE)  # 2024年第三季度: its end
 _PART_DAY = {"上半年": (6, 30), "年中": (6, 30)}  # the rest of _YEAR_PART's words: 31 Dec
-_QUOTA = re.compile(r"(?P<per>年内|每年|全年)(?:[^\d\s]{0,12}?)(?:至少|不少于|不低于)(?:[^\d\s]{0,6}?)(?P<n>\d+)次")
+_QUOTA = re.compile(r"(?P<per>年内|每年|全年)(?:[^\d\s]{0,12}?)(?:至少|不少于|不低于)(?:[^\d\s]{0,6}?)(?P<n>\d+)[次期]")
 _BEFORE = r"(?:之?前|以前)?"
 _MONTH_DAY = re.compile(r"每(?:个)?月(?P<d>[0-3]?\d)[日号]" + _BEFORE +
                         r"(?P<prev>(?:报送|上报|报|公开|发布)?上个?月(?:份)?(?:的)?(?:情况|数据|信息)?)?")
@@ -168,6 +171,14 @@ def _read_dates(text: str, f: _Found) -> str:
         return " "
 
     text = _DATED.sub(dated, text)
+
+    def quarter(m: re.Match[str]) -> str:
+        year = _year_of(m, f)
+        if year is not None:
+            f.deadlines.append((_month_end(year, int(m["q"]) * 3), _role(m["role"])))
+        return " "
+
+    text = _QUARTER.sub(quarter, text)
 
     def year_part(m: re.Match[str]) -> str:
         year = _year_of(m, f)
