@@ -471,3 +471,21 @@ def test_unknown_empty_and_damaged_files_are_refused_saying_what_to_do(tmp_path)
     whole = write_docx(tmp_path / "通知.docx", BEFORE, TASKS).read_bytes()
     message = refusal(tmp_path / "半截.docx", whole[: len(whole) // 2])
     assert "已损坏" in message and "damaged" in message
+
+
+def with_part_replaced(path: Path, part: str, data: bytes) -> bytes:
+    """The zip at `path` with one part's bytes replaced (a Word or Excel file a tool broke)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            target.writestr(name, data if name == part else source.read(name))
+    return out.getvalue()
+
+
+def test_a_word_or_excel_file_whose_xml_is_broken_is_refused_as_damaged(tmp_path):
+    docx = write_docx(tmp_path / "通知.docx", BEFORE, TASKS)
+    message = refusal(tmp_path / "坏.docx", with_part_replaced(docx, "word/document.xml", b"<w:document broken"))
+    assert "无法读取 坏.docx:Word 文件已损坏" in message and "the Word file is damaged" in message
+    xlsx = write_xlsx(tmp_path / "通知.xlsx", BEFORE, TASKS)
+    message = refusal(tmp_path / "坏.xlsx", with_part_replaced(xlsx, "xl/worksheets/sheet1.xml", b"<worksheet"))
+    assert "无法读取 坏.xlsx:Excel 文件已损坏" in message and "the Excel file is damaged" in message
