@@ -26,6 +26,7 @@ from notices.departments import (
     is_vague,
     looks_like_department,
     name_spans,
+    split_departments,
 )
 from notices.document import Document, Paragraph
 from notices.records import Record
@@ -280,7 +281,7 @@ def _records(parts: list[_Part], safeguard: bool) -> list[Record]:
         elif safeguard and not _dated(part.text):
             continue  # 各部门要高度重视: exhortation, not a duty; with a date (12月20日前报送) it is one
         elif subjects := _subjects(part.text):
-            record.lead = subjects
+            record.lead, record.support = _with_partners(subjects)
             record.notes.append(SUBJECT_LEAD)
         elif not _inherit(record, parts[i + 1:]) and part.optional:
             continue
@@ -288,6 +289,17 @@ def _records(parts: list[_Part], safeguard: bool) -> list[Record]:
                             for name in record.lead if is_vague(name))
         records.append(record)
     return records
+
+
+def _with_partners(subjects: list[str]) -> tuple[list[str], list[str]]:
+    """市发展改革委会同市自然资源和规划局、市住房城乡建设局: the first leads, those it works with support."""
+    lead: list[str] = []
+    support: list[str] = []
+    for name in subjects:
+        first, _, partners = name.partition("会同")
+        lead.append(first)
+        support += split_departments(partners) if partners else []
+    return lead, [s for s in support if s not in lead]
 
 
 def _is_safeguard(title: str) -> bool:
@@ -298,8 +310,10 @@ def _is_safeguard(title: str) -> bool:
 
 
 def _dated(text: str) -> bool:
-    """A date to meet (12月20日前, 年底前), not a habit (每年, 定期): what makes safeguard text a duty."""
-    return any(re.search(r"\d+月|年底|年末|上半年|下半年", rule) for rule in rules_in(text, every_word=True))
+    """A date to meet (12月20日前, 年底前) or a frequency (每半年督查一次), not a count (每年至少听取
+    一次 汇报) or a habit (定期): what makes safeguard text a duty."""
+    return any(re.search(r"\d+月|年底|年末|上半年|下半年|^每", rule) and not re.search(r"\d+[次期]$", rule)
+               for rule in rules_in(text, every_word=True))
 
 
 def _inherit(record: Record, later: list[_Part]) -> bool:
@@ -383,6 +397,18 @@ def _subject_at(text: str, folded: str, start: int, strict: bool) -> list[str]:
             continue
         spans = name_spans(folded, start, end)
         names = [text[a:b] for a, b in spans]
+        if names and all(looks_like_department(fold(n)) for n in names):
+            partners = _partners(text, folded, end, limit, followers) if folded.startswith("会同", end) else []
+            return names[:-1] + [f"{names[-1]}会同{'、'.join(partners)}"] if partners else names
+    return []
+
+
+def _partners(text: str, folded: str, end: int, limit: int, followers: re.Pattern[str]) -> list[str]:
+    """A会同B、C在…: the departments after 会同, up to the words that tell them what to do."""
+    for stop in range(limit, end + 2, -1):
+        if stop < limit and not followers.match(folded, stop):
+            continue
+        names = [text[a:b] for a, b in name_spans(folded, end + 2, stop)]
         if names and all(looks_like_department(fold(n)) for n in names):
             return names
     return []
