@@ -489,3 +489,14 @@ def test_a_word_or_excel_file_whose_xml_is_broken_is_refused_as_damaged(tmp_path
     xlsx = write_xlsx(tmp_path / "通知.xlsx", BEFORE, TASKS)
     message = refusal(tmp_path / "坏.xlsx", with_part_replaced(xlsx, "xl/worksheets/sheet1.xml", b"<worksheet"))
     assert "无法读取 坏.xlsx:Excel 文件已损坏" in message and "the Excel file is damaged" in message
+
+
+def test_a_word_file_with_damaged_compressed_data_is_refused_as_damaged(tmp_path):
+    docx = write_docx(tmp_path / "通知.docx", BEFORE, TASKS)
+    data = bytearray(docx.read_bytes())
+    with zipfile.ZipFile(docx) as archive:
+        info = archive.getinfo("word/document.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)  # the packed bytes
+    data[start + 20:start + 60] = bytes(40)  # a download cut and padded, a disk error
+    message = refusal(tmp_path / "坏.docx", bytes(data))
+    assert "无法读取 坏.docx:文件已损坏或不完整" in message and "the file is damaged or incomplete" in message

@@ -11,6 +11,7 @@ import email
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from email import policy
 from pathlib import Path
@@ -74,13 +75,16 @@ def choose_reader(name: str, data: bytes) -> Reader:
 
 
 def zip_reader(name: str, data: bytes, suffix: str) -> Reader:
-    """.docx, .xlsx, .odt/.ods (and .wps/.et saved in the new formats) are all zip files."""
+    """.docx, .xlsx, .odt/.ods (and .wps/.et saved in the new formats) are all zip files. Every part
+    is unpacked once here: a damaged one is refused before any reader trips over it."""
     try:
-        parts = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except zipfile.BadZipFile as error:
-        raise NoticeError(f"无法读取 {name}:文件已损坏或不完整({error});请重新下载或另存后再导入 / "
-                          f"cannot read {name}: the file is damaged or incomplete ({error}); download or "
-                          f"save it again") from error
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = set(archive.namelist())
+            bad_part = archive.testzip()
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, ValueError) as error:
+        raise damaged(name, str(error)) from error
+    if bad_part is not None:
+        raise damaged(name, bad_part)
     if "word/document.xml" in parts:
         return read_docx
     if "xl/workbook.xml" in parts:
@@ -90,6 +94,11 @@ def zip_reader(name: str, data: bytes, suffix: str) -> Reader:
         return converted(".ods" if spreadsheet else ".odt", "xlsx" if spreadsheet else "docx")
     raise NoticeError(UNKNOWN.format(name=name, why="压缩包里没有 Word 或 Excel 文档 / a zip with no Word or "
                                                     "Excel document inside"))
+
+
+def damaged(name: str, why: str) -> NoticeError:
+    return NoticeError(f"无法读取 {name}:文件已损坏或不完整({why});请重新下载或另存后再导入 / cannot read "
+                       f"{name}: the file is damaged or incomplete ({why}); download or save it again")
 
 
 def converted(suffix: str, target: str) -> Reader:
