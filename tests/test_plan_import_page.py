@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from sqlmodel import Session, col, func, select
 
-from db.models import Duty, KeyValue, Plan
+from db.models import Department, Duty, KeyValue, Plan
 from notices.document import NoticeError
 from notices.importer import import_notice
 from scheduler.access.users import add_user
@@ -275,6 +275,24 @@ def test_a_correction_is_checked_as_plan_check_checks_the_file(engine, tmp_path)
     data = read_plan_text(NAME, download.text, NOW.date())  # the file `duban plan check` accepts
     [checked] = [d for d in data.duties if d.title == UNREADABLE]
     assert checked.schedule.due == date(2016, 12, 31) and checked.lead == ["edu", "epb"]
+
+
+def test_a_lead_in_another_spelling_or_from_an_earlier_plan_keeps_its_id_and_tags(engine, tmp_path):
+    load(engine, tmp_path)  # 市环保局 (also 市环境保护局) and 市教育局, both tagged city-dept
+    c, csrf = logged_in(engine)
+    r = upload(c, csrf, data=NOTICE.replace("市教育局", "市环保局").encode())
+    path = r.headers["location"]
+    draft = the_draft(engine, path)
+    assert "edu" not in {d["id"] for d in draft.plan["departments"]}
+    late = position_of(draft, UNREADABLE)
+    r = correct(c, path, csrf, with_names(draft, draft.duties[late]), lead="市環境保護局、市教育局",
+                schedule="年底前完成", checked="yes")
+    assert r.status_code == 303, r.text
+    assert the_draft(engine, path).duties[late]["lead"] == ["epb", "edu"]
+    assert c.post(path + "/load", data={"csrf": csrf}).status_code == 303
+    with Session(engine) as session:
+        tags = {d.key: d.tags for d in session.exec(select(Department)).all()}
+    assert tags["edu"] == ["city-dept"] and tags["epb"] == ["city-dept"]  # loading stripped nothing
 
 
 def test_loading_waits_for_review_unless_the_coordinator_accepts_it(engine, tmp_path):

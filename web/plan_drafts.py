@@ -18,6 +18,7 @@ import yaml
 from sqlmodel import Session, col, delete, select
 
 from db.models import KeyValue
+from notices.departments import Directory
 from notices.importer import NoticeImport, Summary
 from notices.records import KnownDepartment
 from scheduler.plans.file import PlanData, read_plan_text
@@ -191,20 +192,29 @@ def names_of(plan: dict[str, Any], refs: Iterable[str]) -> str:
     return "、".join(str(names.get(ref) or ref) for ref in refs)
 
 
+def _as_known(department: dict[str, Any]) -> KnownDepartment:
+    return KnownDepartment(str(department["id"]), str(department["name"]),
+                           tuple(department.get("aliases") or ()), tuple(department.get("tags") or ()))
+
+
 def _resolve(plan: dict[str, Any], name: str, known: Iterable[KnownDepartment]) -> str | None:
-    """A typed name (id, name or alias) as a department id of the plan; a department known to the
-    database but not yet in the plan is added to it. None when nobody has that name."""
+    """A typed id or name as a department reference of the plan, names matched as the importer
+    matches the notice's (notices.departments: 市環境保護局 is 市环保局). A department known to the
+    database but not in the plan yet is added as the importer writes it (its id, aliases, tags).
+    None when nobody has that name."""
     if name.startswith("tag:"):
         return name
     departments = plan.setdefault("departments", [])
-    for d in departments:
-        if name in (d.get("id"), d.get("name"), *(d.get("aliases") or [])):
-            return str(d["id"])
-    for k in known:
-        if name in (k.id, k.name, *k.aliases):
-            departments.append({"id": k.id, "name": k.name, **({"aliases": list(k.aliases)} if k.aliases else {})})
-            return k.id
-    return None
+    in_plan = [_as_known(d) for d in departments]
+    by_id = {k.id: k for k in [*known, *in_plan]}  # the plan's own spelling wins
+    directory = Directory(known=[*in_plan, *known])
+    ref = directory.add(by_id[name].name if name in by_id else name)
+    if ref.startswith("tag:") or ref in {k.id for k in in_plan}:
+        return ref
+    if ref not in by_id:  # the directory made up a new department: nobody has that name
+        return None
+    departments.append(next(entry for entry in directory.entries() if entry["id"] == ref))
+    return ref
 
 
 def lead_ids(plan: dict[str, Any], typed: str, known: Iterable[KnownDepartment]) -> tuple[list[str], list[str]]:
