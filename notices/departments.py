@@ -381,6 +381,7 @@ class _Entry:
     tags: list[str] = field(default_factory=list)
     level: str = ""
     group: bool = False
+    supervisor: str | None = None
 
 
 class Directory:
@@ -446,6 +447,8 @@ class Directory:
                 item["aliases"] = list(e.aliases)
             if tags:
                 item["tags"] = tags
+            if e.supervisor:
+                item["supervisor"] = e.supervisor
             out.append(item)
         return out
 
@@ -464,7 +467,8 @@ class Directory:
     def _new(self, name: str, spellings: list[str]) -> _Entry:
         known = next((self._known[k] for k in map(_key, spellings) if k in self._known), None)
         if known:
-            entry = _Entry(known.id, known.name, tags=[t for t in known.tags if t != "group"])
+            entry = _Entry(known.id, known.name, tags=[t for t in known.tags if t != "group"],
+                           supervisor=known.supervisor)
             self._remember(entry, [known.name, *known.aliases])
         else:
             entry = _Entry(self._unique(slug(name)), name)

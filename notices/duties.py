@@ -31,14 +31,14 @@ def _split(record: Record, year: int) -> list[tuple[str, str, str]]:
     parts, deadlines = _parts(record.requirement), _parts(record.deadline)
     if parts and len(parts) == len(deadlines):
         return [(f".{i}", p, d) for i, (p, d) in enumerate(zip(parts, deadlines, strict=True), start=1)]
-    if parts and not record.deadline and _own_deadlines(parts, year):
+    if parts and not record.deadline and _own_deadlines(parts):
         return [(f".{i}", p, "") for i, p in enumerate(parts, start=1)]
     if not _has_frequency(record.deadline) and len(frequencies(record.requirement)) > 1:
         return [(f".{i}", text, record.deadline) for i, text in enumerate(_by_frequency(record.requirement), 1)]
     return [("", record.requirement, record.deadline)]
 
 
-def _own_deadlines(parts: list[str], year: int) -> bool:
+def _own_deadlines(parts: list[str]) -> bool:
     """Each numbered part names a time rule, and not all the same one."""
     readings = [" ".join(rules_in(p, every_word=True)) for p in parts]
     return all(readings) and len(set(readings)) == len(readings)
@@ -74,7 +74,7 @@ def _title(record: Record, text: str, suffix: str) -> str:
 
 
 def _departments(names: list[str], directory: Directory) -> list[str]:
-    return list(dict.fromkeys(directory.add(n) for n in names if n.strip()))
+    return directory.add_all(n for n in names if n.strip())
 
 
 def duties_of(record: Record, year: int, directory: Directory) -> list[dict[str, Any]]:

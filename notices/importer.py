@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from notices.departments import Directory
-from notices.document import Document, Paragraph, Table
+from notices.document import Document, Paragraph
 from notices.duties import duties_of
 from notices.meta import Meta, plan_slug, read_meta
 from notices.noise import without_noise
@@ -55,17 +56,19 @@ class NoticeImport:
 
 
 def import_notice(path: Path, data: bytes | None = None, *, year: int | None = None,
-                  known: Iterable[KnownDepartment] = (), progress: Progress | None = None) -> NoticeImport:
+                  known: Iterable[KnownDepartment] = (), progress: Progress | None = None,
+                  today: date | None = None) -> NoticeImport:
     """Read the file (by its name's extension; `data` instead of reading `path`) and import it."""
     from notices.readers import read_notice
-    return import_document(read_notice(path, data), year=year, known=known, progress=progress)
+    return import_document(read_notice(path, data), year=year, known=known, progress=progress, today=today)
 
 
 def import_document(doc: Document, *, year: int | None = None, known: Iterable[KnownDepartment] = (),
-                    progress: Progress | None = None) -> NoticeImport:
-    """The plan of one notice: task tables when it has them, else its numbered prose items."""
+                    progress: Progress | None = None, today: date | None = None) -> NoticeImport:
+    """The plan of one notice: task tables when it has them, else its numbered prose items.
+    `today` gives the year when the notice names none (the caller's clock; the wall clock if not)."""
     say = progress or (lambda stage, done, total: None)
-    meta = read_meta(doc, year)
+    meta = read_meta(doc, year, today or date.today())
     doc = without_noise(doc)
     say("read", 1, 3)
     records = _once(records_from_tables(doc) or records_from_prose(doc))
@@ -74,11 +77,12 @@ def import_document(doc: Document, *, year: int | None = None, known: Iterable[K
     coordinator = directory.issuer(meta.issuer) if meta.issuer else None
     duties: list[dict[str, Any]] = []
     sources: dict[str, list[str]] = {}
+    lines = _lines_by_place(doc)
     for i, record in enumerate(records):
         for duty in duties_of(record, meta.year, directory):
             duty["id"] = _unique(duty["id"], duties)
             duties.append(duty)
-            sources[duty["id"]] = _source_lines(doc, record)
+            sources[duty["id"]] = _source_lines(lines, record)
         say("duties", i + 1, len(records))
     plan = _plan(meta, year, coordinator, directory, duties)
     return NoticeImport(plan=plan, sources=sources, summary=_summary(plan), warnings=_warnings(meta, duties))
@@ -128,15 +132,19 @@ def _plan(meta: Meta, year: int | None, coordinator: str | None, directory: Dire
     return {"version": 1, "plan": header, "departments": directory.entries(), "duties": duties}
 
 
-def _source_lines(doc: Document, record: Record) -> list[str]:
-    wanted = set(record.source)
-    lines: list[str] = []
+def _lines_by_place(doc: Document) -> dict[str, str]:
+    """Each place in the notice (第65行, 表1 第3行) and its text, to show beside the duties."""
+    lines: dict[str, str] = {}
     for block in doc.blocks:
-        if isinstance(block, Paragraph) and block.where in wanted:
-            lines.append(f"{block.where}: {block.text}")
-        elif isinstance(block, Table):
-            lines += [f"{w}: {' | '.join(r)}" for r, w in zip(block.rows, block.where, strict=False) if w in wanted]
+        if isinstance(block, Paragraph):
+            lines[block.where] = block.text
+        else:
+            lines.update((w, " | ".join(r)) for r, w in zip(block.rows, block.where, strict=False))
     return lines
+
+
+def _source_lines(lines: dict[str, str], record: Record) -> list[str]:
+    return [f"{where}: {lines[where]}" for where in dict.fromkeys(record.source) if where in lines]
 
 
 def _summary(plan: dict[str, Any]) -> Summary:

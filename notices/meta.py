@@ -67,14 +67,14 @@ def _most_named_year(doc: Document) -> int | None:
     return min(years, key=lambda y: (-years[y], y)) if years else None
 
 
-def read_meta(doc: Document, year: int | None) -> Meta:
+def read_meta(doc: Document, year: int | None, today: date) -> Meta:
     lines = [b for b in doc.blocks if isinstance(b, Paragraph)]
     issued, at = _issued(lines)
     title = _title(lines)
     titled = _YEAR_IN_TITLE.search(key(title))
     found_year = int(titled[1]) if titled else (issued.year if issued else _most_named_year(doc))
     return Meta(title=title, issuer=_issuer(lines, at), issued=issued,
-                year=year or found_year or date.today().year, year_found=bool(year or found_year))
+                year=year or found_year or today.year, year_found=bool(year or found_year))
 
 
 def plan_slug(meta: Meta) -> str:

@@ -33,3 +33,4 @@ class KnownDepartment:
     name: str
     aliases: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()  # kept: loading the imported plan must not strip them
+    supervisor: str | None = None  # kept likewise

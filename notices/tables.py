@@ -270,15 +270,23 @@ def headerless_parts(lines: list[Paragraph]) -> list[_Part]:
 
 
 def _counting_run(lines: list[Paragraph], starts: list[int]) -> list[int]:
-    best: list[int] = []
-    for a in starts:
-        run, n = [a], int(_NUMBER.match(lines[a].text).group(1))
-        for b in starts:
-            if b > run[-1] and int(_NUMBER.match(lines[b].text).group(1)) == n + 1:
-                run.append(b)
-                n += 1
-        best = max(best, run, key=len)
-    return best
+    """The longest run of number lines counting up by one (8, 9, 10 ...), in one pass: the run
+    ending at a line numbered n extends the longest run ending at n-1 before it."""
+    ending: dict[int, tuple[int, int]] = {}  # n -> (length, last line) of the longest run ending at n
+    previous: dict[int, int | None] = {}  # line -> the line before it in its run
+    best: tuple[int, int | None] = (0, None)
+    for i in starts:
+        n = int(_NUMBER.match(lines[i].text).group(1))
+        length, before = ending.get(n - 1, (0, None))
+        previous[i] = before
+        if length + 1 >= ending.get(n, (0, 0))[0]:
+            ending[n] = (length + 1, i)
+        best = max(best, (length + 1, i), key=lambda run: run[0])
+    run, at = [], best[1]
+    while at is not None:
+        run.append(at)
+        at = previous[at]
+    return run[::-1]
 
 
 # ---------------------------------------------------------------- real tables

@@ -124,11 +124,12 @@ def test_the_command_matches_departments_of_a_plan_already_loaded(cli, tmp_path)
 
 
 def test_departments_known_from_an_earlier_plan_keep_their_ids(tmp_path):
-    known = [KnownDepartment("audit", "市审计局", (), ("city-dept",)),
+    known = [KnownDepartment("audit", "市审计局", (), ("city-dept",), "王局长"),
              KnownDepartment("epb", "市环保局", ("市环境保护局",), ("city-dept", "env"))]
     result = import_notice(seed("000"), known=known)
     by_id = {d["id"]: d for d in result.plan["departments"]}
     assert by_id["audit"]["name"] == "市审计局" and "env" in by_id["epb"]["tags"]
+    assert by_id["audit"]["supervisor"] == "王局长"  # loading the imported plan must not clear it
     assert not any(d["name"] == "市审计局" and d["id"] != "audit" for d in result.plan["departments"])
     duty = next(d for d in result.plan["duties"] if d["id"] == "2-26")
     assert duty["lead"] == ["audit"]

@@ -194,7 +194,8 @@ def names_of(plan: dict[str, Any], refs: Iterable[str]) -> str:
 
 def _as_known(department: dict[str, Any]) -> KnownDepartment:
     return KnownDepartment(str(department["id"]), str(department["name"]),
-                           tuple(department.get("aliases") or ()), tuple(department.get("tags") or ()))
+                           tuple(department.get("aliases") or ()), tuple(department.get("tags") or ()),
+                           department.get("supervisor"))
 
 
 def _resolve(plan: dict[str, Any], name: str, known: Iterable[KnownDepartment]) -> str | None:

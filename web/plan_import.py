@@ -114,7 +114,7 @@ def upload(request: Request, v: Visitor, session: SessionDep, now: NowDep,
         return _upload_page(request, v, 413, _said(request, TOO_BIG), year)
     known = plan_drafts.known_departments(session)
     try:
-        result = import_notice(Path(name), data, year=plan_year, known=known)
+        result = import_notice(Path(name), data, year=plan_year, known=known, today=now.date())
     except NoticeError as exc:  # the notice cannot be read at all: its message says why and what to do
         return _upload_page(request, v, 400, str(exc), year)
     if not result.plan.get("duties"):

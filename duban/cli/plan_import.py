@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from db import migrate
 from db.engine import make_engine, session_scope
-from duban.cli.common import err, fail, out, settings
+from duban.cli.common import err, fail, now, out, settings
 from notices.document import NoticeError
 from notices.records import KnownDepartment
 from scheduler.plans.store import known_departments
@@ -71,7 +71,7 @@ def plan_import(notice: NoticeArg, year: YearOpt = None, output: OutOpt = None) 
             bar.update(task, description=stage, completed=done, total=total)
 
         try:
-            result = import_notice(notice, year=year, known=_known(), progress=progress)
+            result = import_notice(notice, year=year, known=_known(), progress=progress, today=now().date())
         except NoticeError as exc:
             raise fail(str(exc)) from None
     if not result.plan["duties"]:  # a plan without duties is no plan: `plan check` refuses it

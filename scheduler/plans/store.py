@@ -199,9 +199,9 @@ def extend_horizon(session: Session, plan: Plan, *, calendar: WorkdayCalendar, t
     return report
 
 
-def known_departments(session: Session) -> list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]:
-    """Every department already stored, as (key, name, aliases, tags): a notice's import matches its
-    names against these, so a department from an earlier plan keeps its id (and its tags) instead of
-    getting a second one."""
+def known_departments(session: Session) -> list[tuple[str, str, tuple[str, ...], tuple[str, ...], str | None]]:
+    """Every department already stored, as (key, name, aliases, tags, supervisor): a notice's import
+    matches its names against these, so a department from an earlier plan keeps its id (and its tags
+    and supervisor, which loading the imported plan would otherwise clear) instead of a second one."""
     rows = session.exec(select(Department).order_by(Department.key)).all()
-    return [(d.key, d.name, tuple(d.aliases or ()), tuple(d.tags or ())) for d in rows]
+    return [(d.key, d.name, tuple(d.aliases or ()), tuple(d.tags or ()), d.supervisor) for d in rows]
