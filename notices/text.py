@@ -37,10 +37,7 @@ def looks_like_deadline(text: str) -> bool:
     if not t or len(t) > 40 or t.endswith("。"):
         return False
     parsed = parse_schedule(t, year=2000)
-    if not parsed.problems or (parsed.schedule.after_event and not _unread(parsed.problems)):
-        return True  # 经市人大常委会通过以后: an event with its time limit still to be set
+    if parsed.whole and not parsed.schedule.is_empty():
+        return True  # also 经市人大常委会通过以后: an event with its time limit still to be set
     return len(t) <= 24 and bool(_DEADLINE_WORDS.search(unicodedata.normalize("NFKC", t)))
 
-
-def _unread(problems: tuple[str, ...]) -> bool:
-    return any("not understood" in p or "看不懂" in p for p in problems)

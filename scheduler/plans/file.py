@@ -28,7 +28,7 @@ from pydantic import (
 
 from scheduler.bounds import ChatId, Day, check_year
 from scheduler.calendar.schedules import Schedule
-from scheduler.plans.phrases import Parsed, parse_schedule
+from scheduler.plans.phrases import parse_schedule
 from scheduler.plans.source import Path_, Problem, SourceError, YamlSource, parse_yaml, read_yaml
 
 SLUG = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -342,17 +342,9 @@ def _schedule(d: DutyIn, year: int) -> tuple[Schedule, list[str], Schedule | Non
     if isinstance(d.schedule, Schedule):
         return d.schedule, ([] if not d.schedule.is_empty() else ["no schedule given"]), None
     parsed = parse_schedule(d.schedule, year=year, requirement=d.requirement)
-    if _read_in_part(parsed) and not parsed.schedule.is_empty():
+    if not parsed.whole and not parsed.schedule.is_empty():
         return Schedule(text=parsed.schedule.text), list(parsed.problems), parsed.schedule
     return parsed.schedule, list(parsed.problems), None
-
-
-def _read_in_part(parsed: Parsed) -> bool:
-    """Words left unread or readings that disagree. An event whose time limit the notice does not
-    give (经市人大常委会通过以后) is read whole: it stays for review, but its event is kept, as no
-    deadline exists before someone records the event."""
-    return any(not (s.after_event and "no time limit after the event" in p)
-               for p in parsed.problems for s in (parsed.schedule,))
 
 
 def _early_deadlines(duties: list[DutyPlan], issued: date) -> list[str]:

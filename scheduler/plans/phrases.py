@@ -79,6 +79,9 @@ class Parsed:
 
     schedule: Schedule
     problems: tuple[str, ...] = ()
+    # Every word read and the readings agree; at most the event's time limit is missing, which the
+    # notice may simply not give (经市人大常委会通过以后): nothing of it is a guess.
+    whole: bool = True
 
 
 @dataclass
@@ -407,7 +410,8 @@ def parse_schedule(phrase: str | None, *, year: int, requirement: str | None = N
     if schedule.is_empty() and not f.problems:
         f.problems.append("没有时限 no deadline or frequency stated" if not original
                           else f"看不懂的时限 not understood: “{original}”")
+    whole = not f.problems
     if schedule.after_event and not schedule.within:
         f.problems.append(f"事件“{schedule.after_event}”之后的时限未写明 no time limit after the event: "
                           "set `within` (e.g. 5 workdays)")
-    return Parsed(schedule, tuple(dict.fromkeys(f.problems)))
+    return Parsed(schedule, tuple(dict.fromkeys(f.problems)), whole)
