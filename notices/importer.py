@@ -19,9 +19,8 @@ from notices.duties import duties_of
 from notices.meta import Meta, plan_slug, read_meta
 from notices.noise import without_noise
 from notices.prose import records_from_prose
-from notices.records import KnownDepartment, Record
+from notices.records import KnownDepartment, Record, once
 from notices.tables import records_from_tables
-from notices.text import key
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -71,7 +70,7 @@ def import_document(doc: Document, *, year: int | None = None, known: Iterable[K
     meta = read_meta(doc, year, today or date.today())
     doc = without_noise(doc)
     say("read", 1, 3)
-    records = _once(records_from_tables(doc) or records_from_prose(doc))
+    records = once(records_from_tables(doc) or records_from_prose(doc))
     say("records", 2, 3)
     directory = Directory(known=list(known))
     coordinator = directory.issuer(meta.issuer) if meta.issuer else None
@@ -96,19 +95,6 @@ def _warnings(meta: Meta, duties: list[dict[str, Any]]) -> list[str]:
     if not duties:
         found.append("没有找到任务 / no duties found: is this a notice with a task table or numbered items?")
     return found
-
-
-def _once(records: list[Record]) -> list[Record]:
-    """A notice saved twice into one file (web pages and shared documents often are) gives its
-    duties once: a record with the same words as an earlier one is the same duty."""
-    seen: set[tuple[str, ...]] = set()
-    out = []
-    for record in records:
-        words = (key(record.title), key(record.requirement), key(record.deadline), *map(key, record.lead))
-        if words not in seen:
-            seen.add(words)
-            out.append(record)
-    return out
 
 
 def _unique(duty_id: str, duties: list[dict[str, Any]]) -> str:

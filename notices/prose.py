@@ -29,17 +29,13 @@ from notices.departments import (
     split_departments,
 )
 from notices.document import Document, Paragraph
-from notices.records import Record
+from notices.noise import is_closing, is_furniture, is_signature_date
+from notices.records import Record, once
 from notices.schedules import rules_in
 
 # --- lines that are not the notice ----------------------------------------------------------
 
-_NOISE = re.compile(
-    r"^\{[^}]{1,20}\}|小编|为大家整理|供大家参考|由会员分享|可在线阅读|推荐访问|相关推荐|猜你喜欢|"
-    r"上一篇|下一篇|【打印|【关闭|关闭窗口|打印本页|浏览次数|阅读次数|点击数|信息来源:.{0,30}发布时间|"
-    r"扫一扫|分享到|返回顶部|免费下载|版权所有|Copyright|ICP备", re.IGNORECASE)
 _CLOSING_START = re.compile(r"^附\s*件\s*(?:\d+|[一二三四五六七八九十]+)?\s*[:：]?")
-_FURNITURE = re.compile(r"^(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|(?:抄送|印发|主送|联系人|联系电话)[:：].*)$")
 _BLANK = " \t\u3000\xa0\ufeff"
 _REPEAT_MIN = 20  # (牵头单位:市财政局) may close several paragraphs; a whole paragraph is not repeated
 
@@ -81,19 +77,7 @@ def records_from_prose(doc: Document) -> list[Record]:
     records: list[Record] = []
     for top in _outline(_notice_lines(doc)):
         records.extend(_walk(top, (), "", safeguard=False))
-    return _once(records)
-
-
-def _once(records: list[Record]) -> list[Record]:
-    """A short item repeated with a copy of the notice (its lines too short to be skipped as
-    copies) is the same duty: kept once."""
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for record in records:
-        if (record.number, record.requirement) not in seen:
-            seen.add((record.number, record.requirement))
-            out.append(record)
-    return out
+    return once(records)
 
 
 # --- lines and outline ----------------------------------------------------------------------
@@ -110,7 +94,7 @@ def _notice_lines(doc: Document) -> Iterator[_Para]:
             continue  # a long line seen before: the notice copied again (short lines recur)
         seen.add(text)
         folded = fold(text)
-        if _NOISE.search(folded) or _FURNITURE.match(folded):
+        if is_furniture(text) or is_closing(text) or is_signature_date(text):
             continue
         if in_body and _CLOSING_START.match(folded):
             return

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from notices.text import key
+
 
 @dataclass
 class Record:
@@ -34,3 +36,16 @@ class KnownDepartment:
     aliases: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()  # kept: loading the imported plan must not strip them
     supervisor: str | None = None  # kept likewise
+
+
+def once(records: list[Record]) -> list[Record]:
+    """A notice saved twice into one file (web pages and shared documents often are) gives its
+    duties once: a record with the same words as an earlier one is the same duty."""
+    seen: set[tuple[str, ...]] = set()
+    out = []
+    for record in records:
+        words = (key(record.title), key(record.requirement), key(record.deadline), *map(key, record.lead))
+        if words not in seen:
+            seen.add(words)
+            out.append(record)
+    return out
