@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from scheduler.plans.phrases import FREQUENCIES, ONGOING, normalize, parse_schedule
+from scheduler.plans.phrases import FREQUENCIES, FREQUENCY_WORDS, ONGOING, normalize, parse_schedule
 
 # An event and its time limit: 文件公开后3个工作日内, 收到申请之日起15个工作日内, and with the
 # event's object between: 经财政局批准或批复后的预决算信息,20日内.
@@ -26,7 +26,6 @@ _DATE = re.compile(r"(?:\d{4}年|次年|明年)?(?<!每)第?[1-4]季度(?:末|�
                    r"|(?:\d{4}年|次年|明年)?(?:1[0-2]|0?[1-9])月(?:底|末|\d{1,2}[日号]|[上中下]旬)(?:之?前|以前)?(?:启动|完成)?"
                    r"|\d{4}年(?:底|末)(?:之?前)?(?:启动|完成)?|(?:年底|年末)(?:之?前)?(?:启动|完成)?|上半年|下半年|年中|(?<![\d年])年内"
                    r"|汛期前|(?:重要)?节假日前|年初")  # the last three are not dates: the reader says so
-_FREQUENCY = re.compile("|".join(sorted(map(re.escape, FREQUENCIES), key=len, reverse=True)))
 _ONGOING = re.compile("|".join(w for w in ONGOING if w != "长期"))
 
 
@@ -81,7 +80,7 @@ def rules_in(requirement: str, *, every_word: bool) -> list[str]:
         found += quotas + month_days
         dates, text = _take(_DATE, text)
         found += [_year_end(d) for d in dates]
-        found += sorted(set(_FREQUENCY.findall(text)), key=text.find)
+        found += sorted(set(FREQUENCY_WORDS.findall(text)), key=text.find)
         found += sorted(set(_ONGOING.findall(text)), key=text.find)
     return list(dict.fromkeys(found))
 
@@ -116,7 +115,7 @@ def _structured(column: str, extra: list[str], year: int, requirement: str) -> F
 
 def frequencies(requirement: str) -> list[str]:
     """The distinct frequency words of a requirement, in order (每周…，每季度… names two)."""
-    words = _FREQUENCY.findall(normalize(requirement))
+    words = FREQUENCY_WORDS.findall(normalize(requirement))
     seen: dict[str, str] = {}
     for w in words:
         seen.setdefault(FREQUENCIES[w], w)

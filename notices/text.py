@@ -7,18 +7,14 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import opencc
-
-from scheduler.plans.phrases import parse_schedule
-
-_T2S = opencc.OpenCC("t2s")
+from scheduler.plans.phrases import parse_schedule, to_simplified
 
 
 @lru_cache(maxsize=65536)
 def simplified(text: str) -> str:
     """Traditional characters as simplified (遼寧省 -> 辽宁省); the same length, character for character
     where OpenCC maps one to one, which is what span mapping back to the original relies on."""
-    return _T2S.convert(text)
+    return to_simplified(text)
 
 
 def key(text: str) -> str:

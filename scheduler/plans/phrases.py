@@ -27,7 +27,7 @@ FREQUENCIES = {"每日": "day", "每天": "day", "每个工作日": "day", "每�
                "每月": "month", "按月": "month", "每个月": "month", "每季度": "quarter", "按季度": "quarter",
                "每季": "quarter", "按季": "quarter", "每半年": "half-year", "每年度": "year", "每年": "year",
                "按年度": "year", "按年": "year"}
-_FREQ_RE = re.compile("|".join(sorted(map(re.escape, FREQUENCIES), key=len, reverse=True)))
+FREQUENCY_WORDS = re.compile("|".join(sorted(map(re.escape, FREQUENCIES), key=len, reverse=True)))
 ONGOING = ("长期推进", "持续推进", "长期坚持", "全年工作", "常态化", "长期")
 _ONGOING_HERE = (*ONGOING, "全年")  # 全年 too, in a deadline phrase (prose uses it for other things)
 # 及时公开 alone means "promptly, whenever there is something": ongoing, with no dates of its own.
@@ -59,13 +59,13 @@ def cn_to_arabic(text: str) -> str:
     return _CN_NUMBER.sub(one, text)
 
 
-_T2S = opencc.OpenCC("t2s")
+to_simplified = opencc.OpenCC("t2s").convert  # 長期推進 -> 长期推进, one converter for the project
 
 
 def normalize(text: str) -> str:
     """Full-width forms to ASCII (NFKC), traditional characters to simplified (長期推進 reads as
     长期推进: seed 004 is written in them), Chinese numerals to digits, dashes unified."""
-    text = cn_to_arabic(_T2S.convert(unicodedata.normalize("NFKC", text)))
+    text = cn_to_arabic(to_simplified(unicodedata.normalize("NFKC", text)))
     # 2023-09-30, 2023.9.30, 2023/9/30 (a spreadsheet's date cell) as 2023年9月30日
     text = re.sub(r"(?<!\d)(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)", r"\1年\2月\3日", text)
     text = re.sub(r"[—–－~～]", "-", text)
@@ -275,7 +275,7 @@ def _read_after_period(text: str, f: _Found) -> str:
 
 
 def _read_frequency(text: str, f: _Found) -> str:
-    text = _FREQ_RE.sub(lambda m: _recurring(f, FREQUENCIES[m.group(0)]), text)
+    text = FREQUENCY_WORDS.sub(lambda m: _recurring(f, FREQUENCIES[m.group(0)]), text)
     alone = _FILLER.sub("", text)  # 年度 alone, in a deadline column, means yearly (季度, 月度 too)
     if alone in _PERIOD_ALONE:
         return _recurring(f, _PERIOD_ALONE[alone])
@@ -351,7 +351,7 @@ def _requirement_frequency(requirement: str | None, f: _Found) -> None:
     r, text = _Found(f.year, requirement), normalize(requirement)
     for step in _REQUIREMENT_STEPS:
         text = step(text, r)
-    found = sorted({FREQUENCIES[w] for w in _FREQ_RE.findall(text)} | {r.keys.get("every")} - {None})
+    found = sorted({FREQUENCIES[w] for w in FREQUENCY_WORDS.findall(text)} | {r.keys.get("every")} - {None})
     if len(found) > 1 or any(p.startswith("两个不同") for p in r.problems):
         f.problems.append(f"要求中有多个频次 the requirement names several frequencies or days "
                           f"({', '.join(found)}): split the duty in two, one per frequency")
