@@ -219,9 +219,11 @@ class Responsibility:
     support: list[str] = field(default_factory=list)
     span: tuple[int, int] = (0, 0)
     inline: bool = False  # 由XX局负责 is part of its sentence: the text keeps it
+    deadline: str = ""  # 责任单位：…；完成时限：2021年6月30日前: the time the clause gives
 
 
-_LABEL = re.compile(rf"(?:(?P<lead>{_LEAD_LABEL})|(?P<support>{_SUPPORT_LABEL}))\s*:")
+_TIME_LABEL = r"完成时限|完成时间|时限要求|时间要求|时间节点|时间安排|完成期限"
+_LABEL = re.compile(rf"(?:(?P<lead>{_LEAD_LABEL})|(?P<support>{_SUPPORT_LABEL})|(?P<time>{_TIME_LABEL}))\s*:")
 _VERB_FORM = re.compile(  # A牵头 / A、B按职责分别牵头 / A会同B负责 / A负责,B配合 (指导, 协助 ...)
     r"\s*(?P<lead>.+?)(?:会同(?P<with>.+?))?(?:按职责|按照职责)?(?:分别|共同)?(?:牵头|负责)(?:落实|实施|办理)?"
     r"(?:\s*[,;、]\s*(?P<sup>.+?)(?:等(?:单位|部门)?)?(?:配合|参与|协助|协同|指导)(?:落实|实施)?)?[。.\s]*")
@@ -237,20 +239,24 @@ def _all_departments(names: list[str]) -> bool:
     return bool(names) and all(looks_like_department(n) for n in names)
 
 
-def _labelled(text: str, m: str, lo: int, hi: int) -> tuple[list[str], list[str]] | None:
-    """牵头单位:A、B;配合单位:C inside m[lo:hi] (which must open with a label)."""
+def _labelled(text: str, m: str, lo: int, hi: int) -> tuple[list[str], list[str], str] | None:
+    """牵头单位:A、B;配合单位:C;完成时限:… inside m[lo:hi] (which must open with a label)."""
     labels = list(_LABEL.finditer(m, lo, hi))
     if not labels or m[lo:labels[0].start()].strip():
         return None
     lead: list[str] = []
     support: list[str] = []
+    deadline = ""
     for i, label in enumerate(labels):
         end = labels[i + 1].start() if i + 1 < len(labels) else hi
-        (lead if label.group("lead") else support).extend(_names(text, m, label.end(), end))
-    return (lead, support) if lead else None
+        if label.group("time"):
+            deadline = text[label.end():end].strip(" ;；。.,，")
+        else:
+            (lead if label.group("lead") else support).extend(_names(text, m, label.end(), end))
+    return (lead, support, deadline) if lead else None
 
 
-def _verb_form(text: str, m: str, lo: int, hi: int) -> tuple[list[str], list[str]] | None:
+def _verb_form(text: str, m: str, lo: int, hi: int) -> tuple[list[str], list[str], str] | None:
     """市XX局牵头落实 / A、B按职责分别牵头落实 / A牵头,B等配合, filling m[lo:hi] entirely."""
     found = _VERB_FORM.fullmatch(m, lo, hi)
     if not found:
@@ -259,11 +265,11 @@ def _verb_form(text: str, m: str, lo: int, hi: int) -> tuple[list[str], list[str
     support = [*(_names(text, m, *found.span("with")) if found.group("with") else []),
                *(_names(text, m, *found.span("sup")) if found.group("sup") else [])]
     if _all_departments(lead) and (not support or _all_departments(support)):
-        return lead, support
+        return lead, support, ""
     return None
 
 
-def _clause(text: str, m: str, lo: int, hi: int) -> tuple[list[str], list[str]] | None:
+def _clause(text: str, m: str, lo: int, hi: int) -> tuple[list[str], list[str], str] | None:
     return _labelled(text, m, lo, hi) or _verb_form(text, m, lo, hi)
 
 
@@ -278,6 +284,13 @@ def _bracket_groups(m: str) -> Iterable[tuple[int, int]]:
             depth -= 1
             if depth == 0:
                 yield start, i
+
+
+def _labelled_tail(m: str) -> int | None:
+    """Where 责任单位:…;完成时限:… begins when the text ends with it (unbracketed, its parts
+    apart by ;), or None."""
+    starts = [x.end() for x in re.finditer(rf"(?:^|[。;])\s*(?=(?:{_LEAD_LABEL})\s*:)", m)]
+    return starts[-1] if starts else None
 
 
 def _tail_start(m: str) -> int:
@@ -302,14 +315,17 @@ def find_responsibilities(text: str) -> list[Responsibility]:
     for lo, hi in _bracket_groups(m):
         names = _clause(text, m, lo + 1, hi)
         if names:
-            found.append(Responsibility(*names, span=(lo, hi + 1)))
-    tail = _tail_start(m)
+            lead, support, deadline = names
+            found.append(Responsibility(lead, support, span=(lo, hi + 1), deadline=deadline))
+    tail = _labelled_tail(m) if not found else None
+    tail = _tail_start(m) if tail is None else tail
     end = len(m.rstrip())
     if not any(s >= tail for s in (r.span[0] for r in found)):
         names = _clause(text, m, tail, end)
         if names:
             lo = tail + len(m[tail:end]) - len(m[tail:end].lstrip())
-            found.append(Responsibility(*names, span=(lo, end)))
+            lead, support, deadline = names
+            found.append(Responsibility(lead, support, span=(lo, end), deadline=deadline))
     return found or _by_form(text, m)
 
 

@@ -12,7 +12,7 @@ from notices.document import Document, Paragraph
 from notices.noise import is_signature
 from notices.text import key
 
-_DATE_LINE = re.compile(r"^(?:成文日期|发布日期|发布时间|日期)?[:：]?\s*(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
+_DATE_LINE = re.compile(r"^(?:成文日期|发布日期|发布时间|日期)?[:：]?\s*(20\d{2})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})\s*日?$")
 _POSTED = re.compile(r"(?:发布时间|发布日期|成文日期)[:：]\s*(20\d{2})[-./年](\d{1,2})[-./月](\d{1,2})")
 _TITLE_END = re.compile(r"(通知|要点|方案|明细表|分解表|任务表|实施意见|意见|计划|安排|分工|清单)[》」]?$")
 _YEAR_IN_TITLE = re.compile(r"(20\d{2})\s*年")

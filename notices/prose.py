@@ -262,6 +262,7 @@ def _records(parts: list[_Part], safeguard: bool) -> list[Record]:
                         source=[part.where])
         if part.clause:
             record.lead, record.support = list(part.clause.lead), list(part.clause.support)
+            record.deadline = part.clause.deadline  # 完成时限：2021年6月30日前 in the clause
         elif safeguard and not _dated(part.text):
             continue  # 各部门要高度重视: exhortation, not a duty; with a date (12月20日前报送) it is one
         elif subjects := _subjects(part.text):

@@ -33,6 +33,7 @@ HEADER_WORDS: dict[str, tuple[str, ...]] = {
              "牵头领导和单位", "落实单位", "负责单位", "主责单位", "责任科室"),
     "support": ("配合单位", "配合部门", "协办单位", "参与单位", "协同单位"),
     "note": ("备注", "说明"),
+    "leader": ("牵头领导", "责任领导", "分管领导", "牵头市领导", "责任人", "联系人", "分管市领导"),  # people
 }
 _HEADER = {word: name for name, words in HEADER_WORDS.items() for word in words}
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*[.、]?\s*$")
@@ -46,9 +47,17 @@ def header_field(cell: str) -> str | None:
     return _HEADER.get(words)
 
 
+def _beside_lead(fields: list[str | None], cells: list[str]) -> list[str | None]:
+    if fields.count("lead") < 2 or "support" in fields:
+        return fields
+    first = fields.index("lead")
+    return [f if i == first or f != "lead" else "support" for i, f in enumerate(fields)]
+
+
 def _header(cells: list[str]) -> list[str] | None:
-    """The fields of a header row, or None when the row is not a header (needs two known words)."""
-    fields = [header_field(c) for c in cells]
+    """The fields of a header row, or None when the row is not a header (needs two known words).
+    Beside a 牵头单位 column, 责任单位 names those who carry the work out with the lead: support."""
+    fields = _beside_lead([header_field(c) for c in cells], cells)
     known = [f for f in fields if f]
     if len(known) < 2 or len(set(known)) < len(known) or not ({"title", "requirement"} & set(known)):
         return None
@@ -90,6 +99,8 @@ def _flat_columns(lines: list[Paragraph], i: int) -> tuple[list[str], int] | Non
     fields: list[str] = []
     j = i
     while j < len(lines) and (f := header_field(lines[j].text)):
+        if f == "lead" and "lead" in fields and "support" not in fields:
+            f = "support"  # 牵头单位 then 责任单位
         if f in fields:
             break
         fields.append(f)
@@ -373,13 +384,30 @@ def _record(row: _Row, number: str, default, carried: dict[str, str]) -> Record:
                  deadline=_deadline(row.cells.get("deadline", [])), source=list(dict.fromkeys(row.where)))
     if lead_text:
         found = responsibility(lead_text)
-        rec.lead = list(found.lead) if found else split_departments(lead_text)
+        rec.lead = list(found.lead) if found else _names_in_cell(lead_text)
         rec.support = list(found.support) if found else []
+        rec.lead, rec.support = _marked_lead(rec.lead, rec.support)
     elif default:
         rec.lead, rec.support = list(default.lead), list(default.support)
     if row.get("support"):  # 配合单位 is the row's own: an empty cell names no one
         rec.support = split_departments(row.get("support"))
     return rec
+
+
+def _names_in_cell(text: str) -> list[str]:
+    """市财政局、市审计局; also names a cell sets apart with spaces only (市财政局　市直各部门)."""
+    names = split_departments(text)
+    spaced = [n for name in names for n in name.split()]
+    return spaced if len(spaced) > len(names) and all(looks_like_department(n) for n in spaced) else names
+
+
+def _marked_lead(lead: list[str], support: list[str]) -> tuple[list[str], list[str]]:
+    """市发展改革委（牵头）、市工业和信息化局、市财政局: the one marked leads, the others support."""
+    marked = re.compile(r"\s*[(（]牵头[)）]\s*$")
+    if not any(marked.search(n) for n in lead):
+        return lead, support
+    return ([marked.sub("", n) for n in lead if marked.search(n)],
+            [n for n in lead if not marked.search(n)] + support)
 
 
 def _deadline(lines: list[str]) -> str:

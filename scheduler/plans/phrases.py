@@ -119,6 +119,8 @@ _YEAR = r"(?:(?P<y>\d{4})年度?|(?P<next>次年|明年))?"
 _DATED = re.compile(_YEAR + r"(?P<m>1[0-2]|0?[1-9])月(?:(?P<end>底|末)|(?P<d>[0-3]?\d)[日号]|"
                     r"(?P<x>上|中|下)旬)" + _ROLE)
 _YEAR_PART = re.compile(r"(?:(?P<y>\d{4})|(?P<next>次年|明年))?(?:年度?)?(?P<w>上半年|下半年|年中|年底|年末|年内|当年|本年度?)内?" + _ROLE)
+# 2020年9月, 9月份, 8月启动: a month alone is due at its end (after 9月底, 9月20日, 9月上旬 are read).
+_BARE_MONTH = re.compile(_YEAR + r"(?P<m>1[0-2]|0?[1-9])月份?(?![\d底末上中下份])" + _ROLE)
 _QUARTER = re.compile(_YEAR + r"(?<!每)第?(?P<q>[1-4])季度(?:末|底)?" + _ROLE)  # 2024年第三季度: its end
 _PART_DAY = {"上半年": (6, 30), "年中": (6, 30)}  # the rest of _YEAR_PART's words: 31 Dec
 _QUOTA = re.compile(r"(?P<per>年内|每年|全年)(?:[^\d\s]{0,12}?)(?:至少|不少于|不低于)(?:[^\d\s]{0,6}?)(?P<n>\d+)[次期]")
@@ -174,6 +176,14 @@ def _read_dates(text: str, f: _Found) -> str:
         return " "
 
     text = _DATED.sub(dated, text)
+
+    def bare_month(m: re.Match[str]) -> str:
+        year = _year_of(m, f)
+        if year is not None:
+            f.deadlines.append((_month_end(year, int(m["m"])), _role(m["role"])))
+        return " "
+
+    text = _BARE_MONTH.sub(bare_month, text)
 
     def quarter(m: re.Match[str]) -> str:
         year = _year_of(m, f)
