@@ -52,7 +52,7 @@ _NOT_A_NAME_START = re.compile(
     r"督促|明确|本级|本部门|本单位|本地区|本系统|其他|其它|其|该|具有|涉及|凡|除|同时|并|重点|每)")
 _GROUP = re.compile(
     r"^(?:[市省县区](?:政府|直|委|级)?)?各(?:有关|相关|直属)?(?:部门|单位|科室|部委|派出机构|直属单位|直属机构|机构)$|"
-    r"^各(?:县|市|区|乡|镇|县区|县市区|县\(市\)区|县\(市、区\)|乡镇|街道|地区|级政府|市委)"
+    r"^各(?:县|市|区|乡|镇|县区|县市区|县\(市\)区|县\(市\)、区|县\(市、区\)|乡镇|街道|地区|级政府|市委)"
     r"(?:人民)?(?:政府|党委)?$|"
     r"^(?:[市省县区](?:政府)?)?(?:有关|相关)(?:部门|单位)$")
 _MEMBERS_GROUP = re.compile(  # 市政府各部门 and the like: every department of that level
@@ -98,7 +98,7 @@ def looks_like_department(text: str) -> bool:
         return looks_like_department(bracketed.group(1))
     if not 2 <= len(name) <= 30 or re.search(r"[。,;:!?“”\"《》\s]", name):
         return False
-    if len(_pieces(name, 0, len(name))) > 1:
+    if len(_county_districts(name, _pieces(name, 0, len(name)))) > 1:
         return False  # a list of names (市审计局、市财政局), not one
     if _GROUP.match(name):
         return True
@@ -192,11 +192,23 @@ def name_spans(m: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, in
     """Where each department name is in the folded text m[lo:hi]."""
     hi = len(m) if hi is None else hi
     lo, hi = _unbracket(m, lo, hi)
-    out = []
+    out: list[tuple[int, int]] = []
     for a, b in _pieces(m, lo, hi):
         a, b = _trim(m, a, b)
         if a < b:
             out.extend(_and_split(m, a, b))
+    return _county_districts(m, out)
+
+
+def _county_districts(m: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """各县(市)、区政府 is one group (the counties, county-level cities and districts), not 各县(市)
+    and 区政府: a piece that is only 各县(市) joins the 区… piece after it."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and re.fullmatch(r"各县\(市\)", m[out[-1][0]:out[-1][1]]) and m[a] == "区":
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
     return out
 
 
