@@ -263,9 +263,19 @@ def _labelled(text: str, m: str, lo: int, hi: int) -> tuple[list[str], list[str]
         end = labels[i + 1].start() if i + 1 < len(labels) else hi
         if label.group("time"):
             deadline = text[label.end():end].strip(" ;；。.,，")
+        elif label.group("lead") and (inner := _verb_form(text, m, label.end(), _before_stop(m, label.end(), end))):
+            lead.extend(inner[0])  # 责任单位：A牵头，B、C配合
+            support.extend(inner[1])
         else:
             (lead if label.group("lead") else support).extend(_names(text, m, label.end(), end))
     return (lead, support, deadline) if lead else None
+
+
+def _before_stop(m: str, lo: int, hi: int) -> int:
+    """The end of a labelled part without the ; or 。 that closes it."""
+    while hi > lo and m[hi - 1] in " ;。.,":
+        hi -= 1
+    return hi
 
 
 def _verb_form(text: str, m: str, lo: int, hi: int) -> tuple[list[str], list[str], str] | None:
