@@ -66,8 +66,22 @@ def _most_named_year(doc: Document) -> int | None:
     return min(years, key=lambda y: (-years[y], y)) if years else None
 
 
+def _lines(doc: Document) -> list[Paragraph]:
+    """The notice's lines, with the one-cell rows of a table (a spreadsheet's 说明 sheet) as lines."""
+    lines: list[Paragraph] = []
+    for block in doc.blocks:
+        if isinstance(block, Paragraph):
+            lines.append(block)
+            continue
+        for row, where in zip(block.rows, block.where, strict=False):
+            filled = [c for c in row if c.strip()]
+            if len(set(filled)) == 1:
+                lines.append(Paragraph(filled[0], where))
+    return lines
+
+
 def read_meta(doc: Document, year: int | None, today: date) -> Meta:
-    lines = [b for b in doc.blocks if isinstance(b, Paragraph)]
+    lines = _lines(doc)
     issued, at = _issued(lines)
     title = _title(lines)
     titled = _YEAR_IN_TITLE.search(key(title))
