@@ -325,6 +325,9 @@ def assemble(items: list[Item], widths: list[float]) -> Iterator[Block]:
         yield paragraph(run)
 
 
+SENTENCE_END = ("。", "；", ";", "：", ":", "！", "？", "）", ")")
+
+
 def continues(before: Line, line: Line, right: float, left: float) -> bool:
     """The line goes on the paragraph of the line before (the next page's first line included):
     the line before ran into the right margin, and this one is not indented, numbered, set in
@@ -335,7 +338,13 @@ def continues(before: Line, line: Line, right: float, left: float) -> bool:
         return False
     if line.page == before.page and line.top - before.bottom > before.size * 1.2:
         return False
-    return ran_full(before, line, right)
+    return ran_full(before, line, right) or kinsoku_short(before, line, right)
+
+
+def kinsoku_short(before: Line, line: Line, right: float) -> bool:
+    """A line that stops a character or two short of the margin in mid-sentence: line-breaking
+    rules moved its last character down with the punctuation that may not start a line (配合单/位：)."""
+    return not before.text.rstrip().endswith(SENTENCE_END) and before.x1 + 2.5 * line.size > right
 
 
 def paragraph(lines: list[Line]) -> Paragraph:
