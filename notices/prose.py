@@ -297,7 +297,7 @@ def _is_safeguard(title: str) -> bool:
 def _dated(text: str) -> bool:
     """A date to meet (12月20日前, 年底前) or a frequency (每半年督查一次), not a count (每年至少听取
     一次 汇报) or a habit (定期): what makes safeguard text a duty."""
-    return any(re.search(r"\d+月|年底|年末|上半年|下半年|^每", rule) and not re.search(r"\d+[次期]$", rule)
+    return any(re.search(r"\d+月|年底|年末|上半年|下半年|^每", rule) and not re.search(r"\d+[次期场]$", rule)
                for rule in rules_in(text, every_word=True))
 
 

@@ -69,6 +69,7 @@ class _Row:
     number: str
     cells: dict[str, list[str]] = field(default_factory=dict)
     where: list[str] = field(default_factory=list)
+    text_follows: bool = False  # while placing: more text lines come after this one
 
     def add(self, column: str, text: str, where: str) -> None:
         self.cells.setdefault(column, []).append(text.strip())
@@ -154,7 +155,8 @@ def _place(row: _Row, columns: list[str], lines: list[Paragraph]) -> list[Paragr
         and columns.index("lead") > min(columns.index(c) for c in text_cols)
     after_lead = False
     previous = None
-    for p, k in zip(lines, kinds, strict=True):
+    for i, (p, k) in enumerate(zip(lines, kinds, strict=True)):
+        row.text_follows = "text" in kinds[i + 1:]
         if k == "empty":
             continue
         if k == "department" and lead_after_text and not (row.cells.get("title") or row.cells.get("requirement")):
@@ -202,9 +204,18 @@ def _text_column(text: str, row: _Row, text_cols: list[str]) -> str:
         return "requirement"
     if len(text_cols) == 1:
         return text_cols[0]
-    if "title" not in row.cells and "requirement" not in row.cells and _title_like(text):
+    if "requirement" not in row.cells and _title_like(text) and _title_goes_on(row, text):
         return "title"
     return "requirement"
+
+
+def _title_goes_on(row: _Row, text: str) -> bool:
+    """The task cell: the row's first text, or its second line when the first broke off short
+    (推进“双随机、一公开” / 监管信息公开), which a requirement's full sentence never does."""
+    if "title" not in row.cells:
+        return True
+    return (row.text_follows and len(row.cells["title"]) == 1 and len(text) <= 16
+            and not re.search(r"[,，。；;]", text))
 
 
 def _title_like(text: str) -> bool:
@@ -375,6 +386,9 @@ def _record(row: _Row, number: str, default, carried: dict[str, str]) -> Record:
     if row.get("lead"):
         carried["lead"] = row.get("lead")
     own_title, requirement = row.get("title"), row.get("requirement")
+    if own_title and not requirement and re.search(r"[。；;]", own_title.rstrip("。；; ")):
+        # 任务内容 holding 推进决策公开。制定并公开…: the heading is the title, the cell the requirement
+        own_title, requirement = _first_sentence(own_title), own_title
     shared = own_title and own_title == carried.get("title")  # a merged task cell, repeated
     carried["title"] = own_title or carried.get("title", "")
     title = own_title if own_title and not (shared and requirement) else _first_sentence(requirement)

@@ -123,7 +123,7 @@ _YEAR_PART = re.compile(r"(?:(?P<y>\d{4})|(?P<next>次年|明年))?(?:年度?)?(
 _BARE_MONTH = re.compile(_YEAR + r"(?P<m>1[0-2]|0?[1-9])月份?(?![\d底末上中下份])" + _ROLE)
 _QUARTER = re.compile(_YEAR + r"(?<!每)第?(?P<q>[1-4])季度(?:末|底)?" + _ROLE)  # 2024年第三季度: its end
 _PART_DAY = {"上半年": (6, 30), "年中": (6, 30)}  # the rest of _YEAR_PART's words: 31 Dec
-_QUOTA = re.compile(r"(?P<per>年内|每年|全年)(?:[^\d\s]{0,12}?)(?:至少|不少于|不低于)(?:[^\d\s]{0,6}?)(?P<n>\d+)[次期]")
+_QUOTA = re.compile(r"(?P<per>年内|每年|全年)(?:[^\d\s]{0,12}?)(?:至少|不少于|不低于)(?:[^\d\s]{0,6}?)(?P<n>\d+)[次期场]")
 _BEFORE = r"(?:之?前|以前)?"
 _MONTH_DAY = re.compile(r"每(?:个)?月(?P<d>[0-3]?\d)[日号]" + _BEFORE +
                         r"(?P<prev>(?:报送|上报|报|公开|发布)?上个?月(?:份)?(?:的)?(?:情况|数据|信息)?)?")
@@ -132,7 +132,8 @@ _TEN_DAYS = re.compile(r"每(?:个)?月(?P<x>上|中|下)旬" + _BEFORE)
 _YEAR_MONTH_DAY = re.compile(r"每年[\s,，、]*(?:的)?(?P<m>1[0-2]|0?[1-9])月(?:(?P<end>底|末)|(?P<d>[0-3]?\d)[日号]|"
                              r"(?P<x>上|中|下)旬)" + _BEFORE)
 _YEAR_QUARTER = re.compile(r"每年[\s,，、]*(?:的)?第?(?P<q>[1-4])季度(?:末|底)?" + _BEFORE)
-_QUARTER_MONTH = re.compile(r"每季度?(?:的)?(?:第(?P<k>[1-3])个?月|首月)(?P<d>[0-3]?\d)[日号]" + _BEFORE)
+_QUARTER_MONTH = re.compile(r"每季度?(?:的)?(?:第(?P<k>[1-3])个?月|(?P<first>首月)|(?P<last>最后[1一]个月|末月))"
+                            r"(?P<d>[0-3]?\d)[日号]" + _BEFORE)
 _PERIOD_END = re.compile(r"每个?(?P<p>月|季度?|半年|年度?)(?:月|季度?|年)?(?:底|末)" + _BEFORE)
 _AFTER_PERIOD = re.compile(r"(?:每)?(?P<p>月|季度?|半年|年度?)(?:结束)?后(?P<n>\d+)个?(?P<u>工作日|日|天)内")
 _INTERVAL = re.compile(r"每(?P<n>\d+)个?(?P<u>月|季度|周|星期|年)")
@@ -248,7 +249,8 @@ def _read_days_in_periods(text: str, f: _Found) -> str:
 
     text = _YEAR_MONTH_DAY.sub(year_month_day, text)
     text = _YEAR_QUARTER.sub(year_quarter, text)
-    text = _QUARTER_MONTH.sub(lambda m: _recurring(f, "quarter", f"month {m['k'] or 1} day {int(m['d'])}"), text)
+    text = _QUARTER_MONTH.sub(lambda m: _recurring(
+        f, "quarter", f"month {m['k'] or (3 if m['last'] else 1)} day {int(m['d'])}"), text)
     text = _TEN_DAYS.sub(lambda m: _recurring(f, "month", None if m["x"] == "下" else
                                               f"day {_day_in_month(m, 1)}"), text)
     text = _PERIOD_END.sub(lambda m: _recurring(f, _PERIOD_UNIT[m["p"]]), text)
