@@ -37,6 +37,7 @@ from notices.schedules import rules_in
 
 _CLOSING_START = re.compile(r"^附\s*件\s*(?:\d+|[一二三四五六七八九十]+)?\s*[:：]?")
 _BLANK = " \t\u3000\xa0\ufeff"
+_LEAD_PUNCT = _BLANK + "。；;，,、"
 _REPEAT_MIN = 20  # (牵头单位:市财政局) may close several paragraphs; a whole paragraph is not repeated
 
 # --- headings -------------------------------------------------------------------------------
@@ -52,6 +53,7 @@ _NO_DUTIES = re.compile(r"指导思想|基本原则|总体要求|工作目标|�
 _SAFEGUARD = re.compile(r"保障措施|组织保障|组织领导|工作保障|有关要求|工作要求|组织实施|保障机制|"
                         r"督促检查|监督检查")
 
+_EXHORTATION = re.compile(r"要(?:高度重视|充分认识|切实提高认识|认真贯彻落实|结合实际)")
 NO_LEAD = "未写明牵头单位 / no lead named"
 SUBJECT_LEAD = "牵头单位取自句中主语，请核对 / lead read from the sentence's subject: please check"
 
@@ -90,8 +92,8 @@ def _notice_lines(doc: Document) -> Iterator[_Para]:
         if not isinstance(block, Paragraph):
             continue
         text = block.text.strip(_BLANK)
-        if not text or (len(text) >= _REPEAT_MIN and text in seen):
-            continue  # a long line seen before: the notice copied again (short lines recur)
+        if not text or (len(text) >= _REPEAT_MIN and text in seen and not _only_a_clause(text)):
+            continue  # a long line seen before: the notice copied again (short lines and clauses recur)
         seen.add(text)
         folded = fold(text)
         if is_furniture(text) or is_closing(text) or is_signature_date(text):
@@ -100,6 +102,12 @@ def _notice_lines(doc: Document) -> Iterator[_Para]:
             return
         in_body = in_body or _heading(text) is not None
         yield _Para(text, block.where)
+
+
+def _only_a_clause(text: str) -> bool:
+    """责任单位：各县（区）人民政府，市直各单位 under several items: the same words, each item's own."""
+    found = find_responsibilities(text)
+    return bool(found) and found[0].span[0] == 0 and found[-1].span[1] >= len(fold(text).rstrip("。. "))
 
 
 def _heading(text: str) -> _Heading | None:
@@ -258,13 +266,15 @@ def _records(parts: list[_Part], safeguard: bool) -> list[Record]:
     clause of a later part of the same heading, else none (noted for review)."""
     records = []
     for i, part in enumerate(parts):
-        record = Record(number=part.number, title=part.title, requirement=part.text,
+        record = Record(number=part.number, title=part.title, requirement=part.text.lstrip(_LEAD_PUNCT),
                         source=[part.where])
         if part.clause:
             record.lead, record.support = list(part.clause.lead), list(part.clause.support)
             record.deadline = part.clause.deadline  # 完成时限：2021年6月30日前 in the clause
         elif safeguard and not _dated(part.text):
             continue  # 各部门要高度重视: exhortation, not a duty; with a date (12月20日前报送) it is one
+        elif part.optional and _EXHORTATION.search(fold(part.text)[:40]):
+            continue  # 各地各部门要高度重视…: the closing words of a notice, not a duty of its own
         elif subjects := _subjects(part.text):
             record.lead, record.support = _with_partners(subjects)
             record.notes.append(SUBJECT_LEAD)
@@ -342,9 +352,10 @@ def _in_clause(text: str, pos: int) -> bool:
 def _titled(base: str, part: _Part) -> str:
     """A part with no heading of its own is titled by its first sentence, as a clerk would copy it
     (the heading it sits under is already the duty's number); very long sentences are cut at 120."""
-    folded = fold(part.text)
+    text = part.text.lstrip(_LEAD_PUNCT)  # a part cut after a clause starts with its 。
+    folded = fold(text)
     cut = re.search(r"[;。]", folded)
-    first = part.text[:cut.start()] if cut else part.text
+    first = text[:cut.start()] if cut else text
     first = first.strip(_BLANK)
     return first or base
 
