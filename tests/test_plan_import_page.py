@@ -345,3 +345,15 @@ def test_the_pages_speak_the_readers_language(engine, tmp_path):
         assert not CJK.search(en_page), (page_path, CJK.findall(en_page))
     assert "Needs review" in en.get(path).text or "need review" in en.get(path).text
     assert "导入通知" in zh.get("/plans/import").text and "Import a notice" in en.get("/plans/import").text
+
+
+def test_what_plan_check_warns_of_is_shown_before_loading(engine, tmp_path):
+    load(engine, tmp_path)
+    c, csrf = logged_in(engine)
+    path = uploaded(c, csrf)
+    draft = the_draft(engine, path)
+    duty = with_names(draft, draft.duties[position_of(draft, UNREADABLE)])
+    assert "导入前请留意" not in c.get(path).text
+    assert correct(c, path, csrf, duty, schedule="2015年12月底前", checked="yes").status_code == 303
+    page = c.get(path).text
+    assert "导入前请留意" in page and "2015-12-31" in page  # a deadline before the notice, said, not hidden

@@ -42,6 +42,7 @@ class Check:
     by_duty: dict[int, list[str]] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
     review: dict[int, list[str]] = field(default_factory=dict)
+    general_notes: list[str] = field(default_factory=list)  # what `plan check` warns of (dates before issue)
 
 
 @dataclass
@@ -96,7 +97,8 @@ class Draft:
 
 def check_plan(name: str, text: str, today: date) -> Check:
     try:
-        return Check(read_plan_text(name, text, today))
+        data = read_plan_text(name, text, today)
+        return Check(data, general_notes=list(data.warnings))
     except SourceError as exc:
         check = Check(None)
         for p in exc.problems:
