@@ -291,3 +291,34 @@ def test_plan_check_shows_where_a_duty_came_from(cli, tmp_path):
     assert checked["review"] == [{"duty": "imported", "why": "牵头单位未找到; 时限需核对", "source": "第65-68行"}]
     assert "第65-68行" in cli("plan", "check", str(path)).stdout
     assert cli.json("plan", "show", str(path))["duties"][1]["source"] == "第65-68行"
+
+
+# Phrases the unseen notices used (tests/data/notices/*): read exactly, each to one structured form.
+FROM_UNSEEN_NOTICES = [
+    ("2020年9月", {"due": date(2020, 9, 30)}),
+    ("9月份", {"due": date(2016, 9, 30)}),
+    ("2020年8月启动，12月底前完成", {"start_by": date(2020, 8, 31), "due": date(2016, 12, 31)}),
+    ("2024年第三季度", {"due": date(2024, 9, 30)}),
+    ("三季度末前", {"due": date(2016, 9, 30)}),
+    ("2023-09-30", {"due": date(2023, 9, 30)}),
+    ("2024年", {"due": date(2024, 12, 31)}),
+    ("2024—2025年", {"due": date(2025, 12, 31)}),
+    ("2017年 3月底", {"due": date(2017, 3, 31)}),
+    ("全年不少于12期", {"quota": 12, "due": date(2016, 12, 31)}),
+    ("全年举办新闻发布会不少于10场", {"quota": 10, "due": date(2016, 12, 31)}),
+    ("每季度最后一个月25日前", {"every": "quarter", "due_on": "month 3 day 25"}),
+    ("收到有关税收政策文件后及时转发", {"after_event": "收到有关税收政策文件", "within": None}),
+]
+
+
+@pytest.mark.parametrize(("phrase", "expected"), FROM_UNSEEN_NOTICES)
+def test_phrases_from_unseen_notices(phrase, expected):
+    parsed = parse_schedule(phrase, year=2016)
+    for key, value in expected.items():
+        assert getattr(parsed.schedule, key) == value, (phrase, key, parsed)
+    assert parsed.whole, parsed.problems
+
+
+def test_a_year_that_starts_something_is_not_a_deadline():
+    parsed = parse_schedule("自2016年起每季度", year=2016)
+    assert parsed.schedule.due is None and not parsed.whole  # 自2016年起 is reported, not read as 2016-12-31

@@ -68,6 +68,7 @@ def normalize(text: str) -> str:
     text = cn_to_arabic(to_simplified(unicodedata.normalize("NFKC", text)))
     # 2023-09-30, 2023.9.30, 2023/9/30 (a spreadsheet's date cell) as 2023年9月30日
     text = re.sub(r"(?<!\d)(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)", r"\1年\2月\3日", text)
+    text = re.sub(r"(\d{4}年)\s+(?=\d{1,2}月)", r"\1", text)  # 2017年 3月底: one date, wrapped
     text = re.sub(r"[—–－~～]", "-", text)
     text = re.sub(r"(?<=[\d月])[至到](?=\d)", "-", text)  # 4至10月, not 至少
     return text
@@ -122,6 +123,8 @@ _YEAR_PART = re.compile(r"(?:(?P<y>\d{4})|(?P<next>次年|明年))?(?:年度?)?(
 # 2020年9月, 9月份, 8月启动: a month alone is due at its end (after 9月底, 9月20日, 9月上旬 are read).
 _BARE_MONTH = re.compile(_YEAR + r"(?P<m>1[0-2]|0?[1-9])月份?(?![\d底末上中下份])" + _ROLE)
 _QUARTER = re.compile(_YEAR + r"(?<!每)第?(?P<q>[1-4])季度(?:末|底)?" + _ROLE)  # 2024年第三季度: its end
+# 2024年 / 2024年度 / 2024—2025年 alone: due at that (last) year's end; not 2016年起 (a start).
+_YEAR_ALONE = re.compile(r"(?:\d{4}年?-)?(?P<y>\d{4})年度?(?![\d月季上下底末内第起以开])" + _ROLE)
 _PART_DAY = {"上半年": (6, 30), "年中": (6, 30)}  # the rest of _YEAR_PART's words: 31 Dec
 _QUOTA = re.compile(r"(?P<per>年内|每年|全年)(?:[^\d\s]{0,12}?)(?:至少|不少于|不低于)(?:[^\d\s]{0,6}?)(?P<n>\d+)[次期场]")
 _BEFORE = r"(?:之?前|以前)?"
@@ -200,7 +203,15 @@ def _read_dates(text: str, f: _Found) -> str:
             f.deadlines.append((date(year, *_PART_DAY.get(m["w"], (12, 31))), _role(m["role"])))
         return " "
 
-    return _YEAR_PART.sub(year_part, text)
+    text = _YEAR_PART.sub(year_part, text)
+
+    def year_alone(m: re.Match[str]) -> str:
+        year = _year_of(m, f)
+        if year is not None:
+            f.deadlines.append((date(year, 12, 31), _role(m["role"])))
+        return " "
+
+    return _YEAR_ALONE.sub(year_alone, text)
 
 
 def _read_quota(text: str, f: _Found) -> str:
