@@ -271,6 +271,10 @@ def _labelled(text: str, m: str, lo: int, hi: int) -> tuple[list[str], list[str]
     return (lead, support, deadline) if lead else None
 
 
+_TRAILING_TIME = re.compile(r"[,;]\s*(?P<time>[^,;()]*?(?:\d+月|\d{4}年|年底|年内|前完成|日前|底前|长期|持续|每[月季年周])"
+                            r"[^,;()]*?)[。.\s]*$")
+
+
 def _before_stop(m: str, lo: int, hi: int) -> int:
     """The end of a labelled part without the ; or 。 that closes it."""
     while hi > lo and m[hi - 1] in " ;。.,":
@@ -280,14 +284,16 @@ def _before_stop(m: str, lo: int, hi: int) -> int:
 
 def _verb_form(text: str, m: str, lo: int, hi: int) -> tuple[list[str], list[str], str] | None:
     """市XX局牵头落实 / A、B按职责分别牵头落实 / A牵头,B等配合, filling m[lo:hi] entirely."""
-    found = _VERB_FORM.fullmatch(m, lo, hi)
+    time = _TRAILING_TIME.search(m, lo, hi)  # (区政务服务中心负责，12月底前完成)
+    deadline = text[time.start("time"):time.end("time")] if time else ""
+    found = _VERB_FORM.fullmatch(m, lo, time.start() if time else hi)
     if not found:
         return None
     lead = _names(text, m, *found.span("lead"))
     support = [*(_names(text, m, *found.span("with")) if found.group("with") else []),
                *(_names(text, m, *found.span("sup")) if found.group("sup") else [])]
     if _all_departments(lead) and (not support or _all_departments(support)):
-        return lead, support, ""
+        return lead, support, deadline
     return None
 
 

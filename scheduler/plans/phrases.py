@@ -39,7 +39,7 @@ _NOT_DATES = {"汛期": "汛期 the flood season starts on a different day in ea
 _NOT_DATE_RE = re.compile(r"(?:重要)?(?P<w>节假日|汛期|年初)(?:期间|之?前|以前)?")
 # Words that carry no schedule: what is left after them must be empty for the phrase to be read.
 _FILLER = re.compile(r"[\s,，、;；。.:：()（）\[\]【】/\-—–~]|之?前|以前|启动|完成|新闻发布会|发布会|发布|公开|1次|开展|落实|"
-                     r"及时|随时|适时|定期|执行|工作|报送|上报|转发|转载|组织|举行|并|和|及|等|于")
+                     r"及时|随时|适时|定期|执行|工作|报送|上报|转发|转载|组织|举行|推进|实施|并|和|及|等|于")
 _UNIT = {"工作日": "workdays", "日": "days", "天": "days", "小时": "hours"}
 _EVENT_NOUN = re.compile(r"(?:在|于|应在|自|从)?(?P<event>[\u4e00-\u9fff《》“”]{2,16}?)(?:以后|之后|后|之日起|起)$")
 # An event with no time limit after it (正式印发后): read, then reported for its missing `within`.
