@@ -17,7 +17,8 @@ _EVENT = re.compile(r"(?:(?P<event>[\u4e00-\u9fff《》“”]{1,14}?)(?P<after>
                     r"(?P<n>\d+)个?(?P<unit>工作日|小时|日|天)内"
                     r"|最迟不超过(?P<n2>\d+)个?(?P<unit2>工作日|小时|日|天)")
 _QUOTA = re.compile(r"(?:年内|每年|全年)[^。；;\d]{0,30}?(?:至少|不少于|不低于)[^。；;，,\d]{0,6}?\d+[次期场]")
-_MONTH_DAY = re.compile(r"每个?月\d{1,2}[日号]前(?:报送|上报|报|公开|发布)?(?:上月|上个月)?")
+# 每月10日前报送上月…, 每月5日前将上月工作进展报送: the previous month's report, due after it ends
+_MONTH_DAY = re.compile(r"每个?月(?P<d>\d{1,2})[日号]前(?P<prev>[^，,。；;]{0,12}?上个?月)?")
 # Days inside periods, read whole before their parts could be read apart: 每年1月31日前, 每季度首月10日前,
 # 每季度结束后15日内 (a 结束后 is the period's, not an event's).
 _PERIOD_DAY = re.compile(r"每年度?第?[1-4]季度(?:末|底)?(?:之?前)?|每年度?\d{1,2}月(?:\d{1,2}[日号]|底|末)(?:之?前)?|每季度?(?:的)?(?:首月|第[1-3]个?月|最后[1一]个月|末月)\d{1,2}[日号](?:之?前)?"
@@ -76,7 +77,8 @@ def rules_in(requirement: str, *, every_word: bool) -> list[str]:
     found = events + (periods if every_word else [])
     if every_word:
         quotas, text = _take(_QUOTA, text) if not events else ([], text)
-        month_days, text = _take(_MONTH_DAY, text)
+        month_days = [f"每月{m['d']}日前报送上月" if m["prev"] else f"每月{m['d']}日前" for m in _MONTH_DAY.finditer(text)]
+        text = _MONTH_DAY.sub(" ", text)
         found += quotas + month_days
         dates, text = _take(_DATE, text)
         found += [_year_end(d) for d in dates]

@@ -28,7 +28,8 @@ FREQUENCIES = {"每日": "day", "每天": "day", "每个工作日": "day", "每�
                "每季": "quarter", "按季": "quarter", "每半年": "half-year", "每年度": "year", "每年": "year",
                "按年度": "year", "按年": "year"}
 FREQUENCY_WORDS = re.compile("|".join(sorted(map(re.escape, FREQUENCIES), key=len, reverse=True)))
-ONGOING = ("长期推进", "持续推进", "长期坚持", "全年工作", "常态化", "长期")
+ONGOING = ("长期推进", "持续推进", "长期坚持", "全年工作", "常态化", "持续实施", "长期实施", "持续开展", "长期开展",
+           "长期")
 _ONGOING_HERE = (*ONGOING, "全年")  # 全年 too, in a deadline phrase (prose uses it for other things)
 # 及时公开 alone means "promptly, whenever there is something": ongoing, with no dates of its own.
 _PROMPTLY = re.compile(r"及时|随时|适时")
@@ -369,7 +370,12 @@ def _place_deadlines(f: _Found) -> None:
 def _requirement_frequency(requirement: str | None, f: _Found) -> None:
     """每季度向社会公开 in the requirement makes the duty quarterly, 每月10日前报送 monthly by the 10th,
     年内至少5次 a quota; only when the deadline column names no frequency. Two frequencies need two duties."""
-    if not requirement or "every" in f.keys:
+    if not requirement:
+        return
+    if "every" in f.keys:  # 每年 in the column, 每年…不少于2次 in the requirement: the count still holds
+        quota = _QUOTA.search(normalize(requirement))
+        if quota and "quota" not in f.keys:
+            f.keys["quota"] = int(quota["n"])
         return
     r, text = _Found(f.year, requirement), normalize(requirement)
     for step in _REQUIREMENT_STEPS:
