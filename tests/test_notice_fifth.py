@@ -8,20 +8,17 @@ field by field (bench.notice_accuracy); the target is every field right for 95% 
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
-from bench.notice_accuracy import imported_duties, load_plan, match, read_expected, score, table
-from notices.importer import import_notice
 from tests import notice_files
 from tests.notice_files import Merge, TableSpec
+from tests.notice_sets import NOTICES, NoticeSet, assert_passes_plan_check, case_ids
 
-FIFTH = Path(__file__).resolve().parent / "data" / "notices" / "fifth"
-TARGET = 0.95  # issue 15: all fields right for 95% of the duties of every notice
-# Below it, and why (so that any further loss fails): c_yuhu's 完成时限：每月5日前 is read as the column
+FIFTH = NOTICES / "fifth"
+# Below TARGET, and why (so that any further loss fails): c_yuhu's 完成时限：每月5日前 is read as the column
 # says (day 5 of each month); its requirement adds 将上月工作进展情况报送, which makes it the previous
 # month's report (+5 days) in this reading: 1 duty of 12.
 BELOW_TARGET = {"c_yuhu_2022": 0.91}
@@ -32,7 +29,7 @@ CASES = [
     ("b_yichang_2023", "xlsx"),  # city 分工方案: 附件 + title above the header, 备注 column, Alt+Enter task cell
     ("c_yuhu_2022", "txt"),  # district prose: 责任单位：…；配合单位：…；完成时限：… tails, a bracket, noise lines
 ]
-IDS = [f"{name}.{kind}" for name, kind in CASES]
+IDS = case_ids(CASES)
 
 
 def task_table(rows: list[list[str]]) -> TableSpec:
@@ -55,48 +52,14 @@ def write_city_xlsx(data: dict, path: Path) -> Path:
 WRITERS = {"docx": write_province_docx, "xlsx": write_city_xlsx}
 
 
-@pytest.fixture(scope="module")
-def notices(tmp_path_factory) -> dict[tuple[str, str], Path]:
-    """Every case's notice file: the file itself, or the model written as the case's kind."""
-    folder = tmp_path_factory.mktemp("fifth")
-    out = {}
-    for name, kind in CASES:
-        model_path = FIFTH / f"{name}.json"
-        if model_path.exists():
-            out[name, kind] = WRITERS[kind](model(name), folder / f"{name}.{kind}")
-        else:
-            out[name, kind] = FIFTH / f"{name}.{kind}"
-    return out
-
-
-@pytest.fixture(scope="module")
-def plans(notices, tmp_path_factory) -> dict[tuple[str, str], Path]:
-    """Every case imported (notices.importer.import_notice) and written as a plan file."""
-    folder = tmp_path_factory.mktemp("fifth-plans")
-    out = {}
-    for (name, kind), notice in notices.items():
-        out[name, kind] = folder / f"{name}.{kind}.yaml"
-        out[name, kind].write_text(import_notice(notice).yaml(), encoding="utf-8")
-    return out
-
-
-def expected_yaml(name: str) -> dict:
-    import yaml
-    return yaml.safe_load((FIFTH / f"{name}.expected.yaml").read_text(encoding="utf-8"))
-
-
-def model(name: str) -> dict:
-    return json.loads((FIFTH / f"{name}.json").read_text(encoding="utf-8"))
+NOTICE_SET = NoticeSet(FIFTH, CASES, WRITERS, BELOW_TARGET)
+notices, plans = NOTICE_SET.fixtures()
 
 
 # ---- the notices are what they claim to be ------------------------------------------------------
 
 def test_every_expected_reading_names_its_notice_and_has_10_to_20_duties():
-    for name, _ in CASES:
-        expected = expected_yaml(name)
-        assert (FIFTH / expected["notice"]).exists()
-        assert 10 <= len(expected["duties"]) <= 20
-        assert len({d["number"] for d in expected["duties"]}) == len(expected["duties"])
+    NOTICE_SET.check_expected_readings(most_duties=20)
 
 
 def test_the_province_docx_groups_its_rows_under_merged_headings(notices):
@@ -140,26 +103,19 @@ def test_the_district_items_end_with_their_doers_and_time():
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
 def test_the_imported_plan_passes_plan_check(cli, plans, name, kind):
-    result = cli("plan", "check", str(plans[name, kind]))
-    assert result.exit_code == 0, result.output + result.stderr
+    assert_passes_plan_check(cli, plans[name, kind])
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
 def test_the_imported_plan_reads_the_notice_duty_by_duty(plans, name, kind):
-    graded = score(plans[name, kind], FIFTH / f"{name}.expected.yaml")
-    report = f"{name}.{kind}\n{table(graded, verbose=True)}"
-    print(report)
-    assert graded.all_right_rate >= BELOW_TARGET.get(name, TARGET), report
+    NOTICE_SET.assert_reads_duty_by_duty(plans[name, kind], name, kind)
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
 def test_no_supporters_where_the_notice_names_none(plans, name, kind):
     """The scorer lets an expected empty `support` accept anything: a lead list read as one lead and
     supporters would chase the others as if they only helped."""
-    expected = read_expected(FIFTH / f"{name}.expected.yaml")
-    data, raw = load_plan(plans[name, kind], expected)
-    pairs = match(expected.duties, imported_duties(data, raw, expected.tag_names))
-    wrong = [f"{e.label}: {sorted(min(n) for n in i.support)}" for e, i in pairs if not e.support and i.support]
+    wrong = NOTICE_SET.supporters_not_in_the_notice(plans[name, kind], name)
     assert not wrong, "\n".join(wrong)
 
 
@@ -167,7 +123,5 @@ def test_no_supporters_where_the_notice_names_none(plans, name, kind):
 def test_the_plan_has_the_notices_year_and_signature_date(plans, name, kind):
     """`year` from the title; `issued` is the date under the issuer's name (none on a bare 附件 sheet), not a
     site's 发布时间."""
-    import yaml
-    expected = expected_yaml(name)
-    plan = yaml.safe_load(plans[name, kind].read_text(encoding="utf-8"))["plan"]
+    plan, expected = NOTICE_SET.plan_and_expected(plans[name, kind], name)
     assert (plan["year"], str(plan.get("issued"))) == (expected["year"], str(expected["issued"]))

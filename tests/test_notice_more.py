@@ -16,13 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.notice_accuracy import imported_duties, load_plan, match, read_expected, score, table
-from notices.importer import import_notice
 from tests import notice_files
 from tests.notice_files import Merge, TableSpec
+from tests.notice_sets import NOTICES, NoticeSet, assert_passes_plan_check, case_ids
 
-MORE = Path(__file__).resolve().parent / "data" / "notices" / "more"
-TARGET = 0.95  # issue 15: all fields right for 95% of the duties of every notice
+MORE = NOTICES / "more"
 
 # (notice, file kind): a .json is a table model the test writes as that kind of file.
 CASES = [
@@ -34,7 +32,7 @@ CASES = [
     ("d_zhanjiang_2024", "pdf"),  # 30 rows over several pages, wrapped cells, header repeated on each page
     ("e_zhuzhou_2019", "txt"),  # WPS copy: one cell per line, empty cells as empty lines, lead column last
 ]
-IDS = [f"{name}.{kind}" for name, kind in CASES]
+IDS = case_ids(CASES)
 EXCEL_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 
 
@@ -91,12 +89,11 @@ def with_repeated_header(header_rows: int):
     return table_html
 
 
-def write_model(model: Path, kind: str, folder: Path) -> Path:
-    """The notice of a table model written as a real file of that kind: the .xlsx is the attachment alone
-    (title rows and table), the others carry the letter before it and the 版记 after it."""
-    data = json.loads(model.read_text(encoding="utf-8"))
+def write_model(data: dict, path: Path) -> Path:
+    """The notice of a table model written as a real file of the kind its suffix names: the .xlsx is the
+    attachment alone (title rows and table), the others carry the letter before it and the 版记 after it."""
     spec = table_spec(data["rows"])
-    path = folder / f"{model.stem}.{kind}"
+    kind = path.suffix.removeprefix(".")
     if kind == "xlsx":
         blocks = [*data["before"], as_excel_typed(spec), *data["after"]]
         return notice_files.write_xlsx_blocks(path, blocks, blank_rows=[len(data["before"]) + 1])
@@ -112,41 +109,14 @@ def write_model(model: Path, kind: str, folder: Path) -> Path:
     raise ValueError(kind)
 
 
-@pytest.fixture(scope="module")
-def notices(tmp_path_factory) -> dict[tuple[str, str], Path]:
-    """Every case's notice file: the file itself, or the table model written as the case's kind."""
-    folder = tmp_path_factory.mktemp("more")
-    out = {}
-    for name, kind in CASES:
-        model = MORE / f"{name}.json"
-        out[name, kind] = write_model(model, kind, folder) if model.exists() else MORE / f"{name}.{kind}"
-    return out
-
-
-@pytest.fixture(scope="module")
-def plans(notices, tmp_path_factory) -> dict[tuple[str, str], Path]:
-    """Every case imported (notices.importer.import_notice) and written as a plan file."""
-    folder = tmp_path_factory.mktemp("more-plans")
-    out = {}
-    for (name, kind), notice in notices.items():
-        out[name, kind] = folder / f"{name}.{kind}.yaml"
-        out[name, kind].write_text(import_notice(notice).yaml(), encoding="utf-8")
-    return out
-
-
-def expected_yaml(name: str) -> dict:
-    import yaml
-    return yaml.safe_load((MORE / f"{name}.expected.yaml").read_text(encoding="utf-8"))
+NOTICE_SET = NoticeSet(MORE, CASES, writers=dict.fromkeys(("xlsx", "docx", "html", "pdf"), write_model))
+notices, plans = NOTICE_SET.fixtures()
 
 
 # ---- the notices are what they claim to be ------------------------------------------------------
 
 def test_every_expected_reading_names_its_notice_and_has_10_to_30_duties():
-    for name in {name for name, _ in CASES}:
-        expected = expected_yaml(name)
-        assert (MORE / expected["notice"]).exists()
-        assert 10 <= len(expected["duties"]) <= 30
-        assert len({d["number"] for d in expected["duties"]}) == len(expected["duties"])
+    NOTICE_SET.check_expected_readings(most_duties=30)
 
 
 def test_the_task_list_model_has_a_two_row_header_and_group_rows_across_the_table():
@@ -188,16 +158,12 @@ def test_the_mirror_page_is_big5_and_traditional():
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
 def test_the_imported_plan_passes_plan_check(cli, plans, name, kind):
-    result = cli("plan", "check", str(plans[name, kind]))
-    assert result.exit_code == 0, result.output + result.stderr
+    assert_passes_plan_check(cli, plans[name, kind])
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
 def test_the_imported_plan_reads_the_notice_duty_by_duty(plans, name, kind):
-    graded = score(plans[name, kind], MORE / f"{name}.expected.yaml")
-    report = f"{name}.{kind}\n{table(graded, verbose=True)}"
-    print(report)
-    assert graded.all_right_rate >= TARGET, report
+    NOTICE_SET.assert_reads_duty_by_duty(plans[name, kind], name, kind)
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
@@ -205,10 +171,7 @@ def test_no_supporters_where_the_notice_names_none(plans, name, kind):
     """The scorer lets an expected empty `support` accept anything, so it is checked here: a supporter
     carried down from the row above, or a guided county taken for a 配合单位, would be told about work it
     was never given."""
-    expected = read_expected(MORE / f"{name}.expected.yaml")
-    data, raw = load_plan(plans[name, kind], expected)
-    pairs = match(expected.duties, imported_duties(data, raw, expected.tag_names))
-    wrong = [f"{e.label}: {sorted(min(n) for n in i.support)}" for e, i in pairs if not e.support and i.support]
+    wrong = NOTICE_SET.supporters_not_in_the_notice(plans[name, kind], name)
     assert not wrong, "\n".join(wrong)
 
 
@@ -216,9 +179,7 @@ def test_no_supporters_where_the_notice_names_none(plans, name, kind):
 def test_the_plan_has_the_notices_year_and_signature_date(plans, name, kind):
     """`year` from the title; `issued` is the date under the issuer's name, not a site's 发布日期 or the
     版记's 印发 date. The .xlsx is the attachment alone and carries no date: only its year is checked."""
-    import yaml
-    expected = expected_yaml(name)
-    plan = yaml.safe_load(plans[name, kind].read_text(encoding="utf-8"))["plan"]
+    plan, expected = NOTICE_SET.plan_and_expected(plans[name, kind], name)
     assert plan["year"] == expected["year"]
     if kind != "xlsx":
         assert plan["issued"] == expected["issued"]

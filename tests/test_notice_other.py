@@ -10,13 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.notice_accuracy import imported_duties, load_plan, match, read_expected, score, table
-from notices.importer import import_notice
 from tests import notice_files
 from tests.notice_files import Merge, TableSpec
+from tests.notice_sets import NOTICES, NoticeSet, assert_passes_plan_check, case_ids
 
-OTHER = Path(__file__).resolve().parent / "data" / "notices" / "other"
-TARGET = 0.95  # issue 15: all fields right for 95% of the duties of every notice
+OTHER = NOTICES / "other"
 
 # (notice, file kind): a .json is a table model the test writes as that kind of file.
 CASES = [
@@ -30,7 +28,7 @@ CASES = [
     ("e_suqian_2023", "txt"),  # prose with its deadlines in the text
     ("f_quanzhou_2018", "html"),  # a page saved from a government site, the notice with a table
 ]
-IDS = [f"{name}.{kind}" for name, kind in CASES]
+IDS = case_ids(CASES)
 
 
 def table_spec(rows: list[list[str | None]]) -> TableSpec:
@@ -51,11 +49,10 @@ def table_spec(rows: list[list[str | None]]) -> TableSpec:
     return TableSpec(grid, tuple(merges))
 
 
-def write_model(model: Path, kind: str, folder: Path) -> Path:
-    """The notice of a table model written as a real file of that kind."""
-    data = json.loads(model.read_text(encoding="utf-8"))
+def write_model(data: dict, path: Path) -> Path:
+    """The notice of a table model written as a real file of the kind its suffix names."""
     blocks = [*data["before"], table_spec(data["rows"]), *data["after"]]
-    path = folder / f"{model.stem}.{kind}"
+    kind = path.suffix.removeprefix(".")
     if kind == "docx":
         return notice_files.write_docx_blocks(path, blocks, header=data["header"])
     if kind == "xlsx":
@@ -67,35 +64,12 @@ def write_model(model: Path, kind: str, folder: Path) -> Path:
     raise ValueError(kind)
 
 
-@pytest.fixture(scope="module")
-def notices(tmp_path_factory) -> dict[tuple[str, str], Path]:
-    """Every case's notice file: the file itself, or the table model written as the case's kind."""
-    folder = tmp_path_factory.mktemp("other")
-    out = {}
-    for name, kind in CASES:
-        model = OTHER / f"{name}.json"
-        out[name, kind] = write_model(model, kind, folder) if model.exists() else OTHER / f"{name}.{kind}"
-    return out
-
-
-@pytest.fixture(scope="module")
-def plans(notices, tmp_path_factory) -> dict[tuple[str, str], Path]:
-    """Every case imported (notices.importer.import_notice) and written as a plan file."""
-    folder = tmp_path_factory.mktemp("plans")
-    out = {}
-    for (name, kind), notice in notices.items():
-        out[name, kind] = folder / f"{name}.{kind}.yaml"
-        out[name, kind].write_text(import_notice(notice).yaml(), encoding="utf-8")
-    return out
+NOTICE_SET = NoticeSet(OTHER, CASES, writers=dict.fromkeys(("docx", "xlsx", "html", "pdf"), write_model))
+notices, plans = NOTICE_SET.fixtures()
 
 
 def test_every_expected_reading_names_its_notice_and_has_10_to_40_duties():
-    import yaml
-    for name in {name for name, _ in CASES}:
-        expected = yaml.safe_load((OTHER / f"{name}.expected.yaml").read_text(encoding="utf-8"))
-        assert (OTHER / expected["notice"]).exists()
-        assert 10 <= len(expected["duties"]) <= 40
-        assert len({d["number"] for d in expected["duties"]}) == len(expected["duties"])
+    NOTICE_SET.check_expected_readings(most_duties=40)
 
 
 def test_a_table_model_keeps_its_merges():
@@ -108,16 +82,12 @@ def test_a_table_model_keeps_its_merges():
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
 def test_the_imported_plan_passes_plan_check(cli, plans, name, kind):
-    result = cli("plan", "check", str(plans[name, kind]))
-    assert result.exit_code == 0, result.output + result.stderr
+    assert_passes_plan_check(cli, plans[name, kind])
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
 def test_the_imported_plan_reads_the_notice_duty_by_duty(plans, name, kind):
-    graded = score(plans[name, kind], OTHER / f"{name}.expected.yaml")
-    report = f"{name}.{kind}\n{table(graded, verbose=True)}"
-    print(report)
-    assert graded.all_right_rate >= TARGET, report
+    NOTICE_SET.assert_reads_duty_by_duty(plans[name, kind], name, kind)
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
@@ -125,17 +95,12 @@ def test_no_supporters_where_the_notice_names_none(plans, name, kind):
     """An empty 配合单位 cell (or a row without one) gives no supporters. The scorer lets an expected
     empty `support` accept anything (as it must for a lead the notice does not show), so it is checked
     here: a supporter carried down from the row above would be told about work it was never given."""
-    expected = read_expected(OTHER / f"{name}.expected.yaml")
-    data, raw = load_plan(plans[name, kind], expected)
-    pairs = match(expected.duties, imported_duties(data, raw, expected.tag_names))
-    wrong = [f"{e.label}: {sorted(min(n) for n in i.support)}" for e, i in pairs if not e.support and i.support]
+    wrong = NOTICE_SET.supporters_not_in_the_notice(plans[name, kind], name)
     assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
 def test_the_plan_is_issued_on_the_signature_date(plans, name, kind):
     """`issued` is the date under the issuer's name (成文日期), not a site's 发布时间 or the 版记's 印发 date."""
-    import yaml
-    expected = yaml.safe_load((OTHER / f"{name}.expected.yaml").read_text(encoding="utf-8"))
-    plan = yaml.safe_load(plans[name, kind].read_text(encoding="utf-8"))["plan"]
+    plan, expected = NOTICE_SET.plan_and_expected(plans[name, kind], name)
     assert (plan["issued"], plan["year"]) == (expected["issued"], expected["year"])

@@ -11,7 +11,6 @@ is imported, checked by `plan check` and scored duty by duty, field by field, ag
 from __future__ import annotations
 
 import html
-import json
 import re
 import unicodedata
 from datetime import date, datetime
@@ -20,14 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.notice_accuracy import imported_duties, load_plan, match, read_expected, score, table
-from notices.importer import import_notice
 from tests import notice_files
+from tests.notice_sets import NOTICES, NoticeSet, assert_passes_plan_check, case_ids
 from tests.test_notice_more import table_spec
 
-THIRD = Path(__file__).resolve().parent / "data" / "notices" / "third"
-TARGET = 0.95  # issue 15: all fields right for 95% of the duties of every notice
-# Below it, one duty of 18-19 each, and why (so that any further loss fails):
+THIRD = NOTICES / "third"
+# Below TARGET, one duty of 18-19 each, and why (so that any further loss fails):
 # - d_ganzhou: its deadline cell mixes work words with its dates (2018年3月底前公开计划，每月更新进度):
 #   read in part, so the duty is scheduled only after review;
 # - e_weifang.pdf: a clause cut by the page break ((牵头单位：市行政审批服务局 … on the next page) is not
@@ -42,7 +39,7 @@ CASES = [
     ("d_ganzhou_2018", "html"),  # GBK page: <thead><th>, colspan group rows, <br>, &nbsp; and 　
     ("e_weifang_2019", "pdf"),  # prose over pages, running header, — N — page numbers
 ]
-IDS = [f"{name}.{kind}" for name, kind in CASES]
+IDS = case_ids(CASES)
 PAGE_NUMBER = '<div style="{style}">— <span class="pageNumber"></span> —</div>'
 
 
@@ -111,45 +108,14 @@ def write_pdf(data: dict, path: Path) -> Path:
 WRITERS = {"docx": write_docx, "xlsx": write_xlsx, "pdf": write_pdf}
 
 
-@pytest.fixture(scope="module")
-def notices(tmp_path_factory) -> dict[tuple[str, str], Path]:
-    """Every case's notice file: the file itself, or the model written as the case's kind."""
-    folder = tmp_path_factory.mktemp("third")
-    out = {}
-    for name, kind in CASES:
-        model = THIRD / f"{name}.json"
-        if model.exists():
-            data = json.loads(model.read_text(encoding="utf-8"))
-            out[name, kind] = WRITERS[kind](data, folder / f"{name}.{kind}")
-        else:
-            out[name, kind] = THIRD / f"{name}.{kind}"
-    return out
-
-
-@pytest.fixture(scope="module")
-def plans(notices, tmp_path_factory) -> dict[tuple[str, str], Path]:
-    """Every case imported (notices.importer.import_notice) and written as a plan file."""
-    folder = tmp_path_factory.mktemp("third-plans")
-    out = {}
-    for (name, kind), notice in notices.items():
-        out[name, kind] = folder / f"{name}.{kind}.yaml"
-        out[name, kind].write_text(import_notice(notice).yaml(), encoding="utf-8")
-    return out
-
-
-def expected_yaml(name: str) -> dict:
-    import yaml
-    return yaml.safe_load((THIRD / f"{name}.expected.yaml").read_text(encoding="utf-8"))
+NOTICE_SET = NoticeSet(THIRD, CASES, WRITERS, BELOW_TARGET)
+notices, plans = NOTICE_SET.fixtures()
 
 
 # ---- the notices are what they claim to be ------------------------------------------------------
 
 def test_every_expected_reading_names_its_notice_and_has_10_to_30_duties():
-    for name, _ in CASES:
-        expected = expected_yaml(name)
-        assert (THIRD / expected["notice"]).exists()
-        assert 10 <= len(expected["duties"]) <= 30
-        assert len({d["number"] for d in expected["duties"]}) == len(expected["duties"])
+    NOTICE_SET.check_expected_readings(most_duties=30)
 
 
 def test_the_division_of_work_names_people_as_lead_leaders_and_units_beside_them(notices):
@@ -216,26 +182,19 @@ def folded(text: str) -> str:
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
 def test_the_imported_plan_passes_plan_check(cli, plans, name, kind):
-    result = cli("plan", "check", str(plans[name, kind]))
-    assert result.exit_code == 0, result.output + result.stderr
+    assert_passes_plan_check(cli, plans[name, kind])
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
 def test_the_imported_plan_reads_the_notice_duty_by_duty(plans, name, kind):
-    graded = score(plans[name, kind], THIRD / f"{name}.expected.yaml")
-    report = f"{name}.{kind}\n{table(graded, verbose=True)}"
-    print(report)
-    assert graded.all_right_rate >= BELOW_TARGET.get(name, TARGET), report
+    NOTICE_SET.assert_reads_duty_by_duty(plans[name, kind], name, kind)
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
 def test_no_supporters_where_the_notice_names_none(plans, name, kind):
     """The scorer lets an expected empty `support` accept anything, so it is checked here: a 牵头领导 read as
     a department, or a lead repeated in 责任单位 kept as its own supporter, would be told about work twice."""
-    expected = read_expected(THIRD / f"{name}.expected.yaml")
-    data, raw = load_plan(plans[name, kind], expected)
-    pairs = match(expected.duties, imported_duties(data, raw, expected.tag_names))
-    wrong = [f"{e.label}: {sorted(min(n) for n in i.support)}" for e, i in pairs if not e.support and i.support]
+    wrong = NOTICE_SET.supporters_not_in_the_notice(plans[name, kind], name)
     assert not wrong, "\n".join(wrong)
 
 
@@ -253,7 +212,5 @@ def test_no_person_is_taken_for_a_department(plans, name, kind):
 def test_the_plan_has_the_notices_year_and_signature_date(plans, name, kind):
     """`year` from the title; `issued` is the date under the issuer's name (the 台账's: at the foot of its 说明
     sheet), not a site's 发布日期 or the 版记's 印发 date."""
-    import yaml
-    expected = expected_yaml(name)
-    plan = yaml.safe_load(plans[name, kind].read_text(encoding="utf-8"))["plan"]
+    plan, expected = NOTICE_SET.plan_and_expected(plans[name, kind], name)
     assert (plan["year"], str(plan.get("issued"))) == (expected["year"], str(expected["issued"]))
