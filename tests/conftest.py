@@ -21,7 +21,7 @@ from db.engine import make_engine
 pytest_plugins = ["tests.smtp_server", "tests.telegram_server", "tests.bot_world", "tests.web_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = ROOT / "tests" / "data" / "seeds"  # the seed notices, copied from ../shared/seeds unchanged
 
 
 def postgres_url() -> str:

@@ -14,8 +14,8 @@ from bench.notice_accuracy import score, table
 from notices.importer import import_notice
 from notices.records import KnownDepartment
 from tests import notice_files
+from tests.conftest import SEEDS
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 EXPECTED = Path(__file__).resolve().parent / "data" / "notices"
 COVER = ["关于印发贯彻落实省政府办公厅2016年政务公开工作要点的通知", "营口市人民政府办公室", "2016年7月28日"]
 # Duties with every field right (bench.notice_accuracy), against readings written independently of

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-SEED_000 = next((Path(__file__).resolve().parents[2] / "shared" / "seeds").glob("000_*.txt"))
+from tests.conftest import SEEDS
+
+SEED_000 = next(SEEDS.glob("000_*.txt"))
 
 
 def import_seed(monkeypatch: pytest.MonkeyPatch, database_url: str, out: Path, notice: Path = SEED_000):
