@@ -104,6 +104,17 @@ def test_text_lines_are_paragraphs_by_file_line_and_pipe_rows_a_table(tmp_path):
     ]
 
 
+def test_tab_separated_rows_copied_from_a_table_are_a_table_with_their_empty_cells(tmp_path):
+    text = "任务分工表\n序号\t工作任务\t牵头单位\t配合单位\n1\t公开预决算信息\t市财政局\t\n\t\t正文缩进的一段话"
+    document = read_notice(tmp_path / "分工表.txt", text.encode("utf-8"))
+    assert document.blocks == [
+        Paragraph("任务分工表", "第1行"),
+        Table((("序号", "工作任务", "牵头单位", "配合单位"), ("1", "公开预决算信息", "市财政局", "")),
+              ("第2行", "第3行")),
+        Paragraph("正文缩进的一段话", "第4行"),  # tabs that only indent make no table
+    ]
+
+
 @pytest.mark.parametrize("codec", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "gb18030", "gbk"])
 def test_text_reads_alike_in_every_encoding_offices_save(tmp_path, codec):
     path = tmp_path / "通知.txt"

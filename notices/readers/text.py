@@ -1,5 +1,6 @@
 """Plain-text notices (.txt): whatever encoding Chinese offices save in (GB18030/GBK, UTF-8,
-UTF-16, with or without a byte-order mark); each line a paragraph, `a | b | c` runs a table."""
+UTF-16, with or without a byte-order mark); each line a paragraph, `a | b | c` (or tab-separated)
+runs a table."""
 
 from __future__ import annotations
 
@@ -51,15 +52,17 @@ def read_text(name: str, data: bytes) -> Document:
 
 
 def blocks_of_lines(lines: list[str]) -> list[Block]:
-    """Every non-empty line a Paragraph "第N行"; consecutive lines with two or more pipes a Table."""
+    """Every non-empty line a Paragraph "第N行"; consecutive lines with two or more pipes (or tabs
+    between cells) a Table."""
     blocks: list[Block] = []
     rows: list[tuple[str, ...]] = []
     where: list[str] = []
     for number, line in enumerate(lines, start=1):
         text = line.strip()
-        if text.count("|") >= 2:
+        inner_tabs = line.strip(" \t\r\n\u3000").count("\t")  # cells copied from a table: 1\t推进…\t市住建局
+        if text.count("|") >= 2 or inner_tabs >= 2:
             if not SEPARATOR_ROW.match(text):
-                rows.append(pipe_cells(text))
+                rows.append(pipe_cells(text) if text.count("|") >= 2 else tab_cells(line))
                 where.append(f"第{number}行")
             continue
         if rows:
@@ -70,6 +73,11 @@ def blocks_of_lines(lines: list[str]) -> list[Block]:
     if rows:
         blocks.append(Table(tuple(rows), tuple(where)))
     return blocks
+
+
+def tab_cells(line: str) -> tuple[str, ...]:
+    """`a<TAB>b<TAB><TAB>d` -> cells, an empty one kept where two tabs meet."""
+    return tuple(cell.strip() for cell in line.strip(" \r\n\u3000").split("\t"))
 
 
 def pipe_cells(text: str) -> tuple[str, ...]:
