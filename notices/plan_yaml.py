@@ -13,11 +13,11 @@ class _Dumper(yaml.SafeDumper):
 
 
 class _Flow(dict):
-    pass
+    """A mapping written on one line: a department, a structured schedule."""
 
 
 class _FlowList(list):
-    pass
+    """A list written on one line: a duty's lead and support."""
 
 
 _Dumper.add_representer(_Flow, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v.items(),

@@ -103,3 +103,11 @@ def _logging_as_it_was() -> Iterator[None]:
         root.removeHandler(handler)
     root.setLevel(level)
     logging.captureWarnings(False)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A notice set's shared checks (tests/notice_sets.py ReadsItsNotices) run once per case of its set."""
+    notice_set = getattr(metafunc.cls, "notice_set", None)
+    if notice_set is not None and "case" in metafunc.fixturenames:
+        from tests.notice_sets import case_ids
+        metafunc.parametrize("case", notice_set.cases, ids=case_ids(notice_set.cases))

@@ -114,3 +114,33 @@ def import_plans(notices: dict[Case, Path], out: Path) -> dict[Case, Path]:
 def assert_passes_plan_check(cli, plan: Path) -> None:
     result = cli("plan", "check", str(plan))
     assert result.exit_code == 0, result.output + result.stderr
+
+
+class ReadsItsNotices:
+    """The checks every set runs on its imported plans. A set's test file declares
+    `class TestTheImporter(ReadsItsNotices): notice_set = NOTICE_SET`; each test then runs once per case
+    (tests/conftest.py's pytest_generate_tests parametrizes `case` from the set)."""
+
+    notice_set: NoticeSet
+    dateless_kinds: tuple[str, ...] = ()  # files that are the attachment alone and carry no date: year only
+
+    def test_the_imported_plan_passes_plan_check(self, cli, plans, case):
+        assert_passes_plan_check(cli, plans[case])
+
+    def test_the_imported_plan_reads_the_notice_duty_by_duty(self, plans, case):
+        self.notice_set.assert_reads_duty_by_duty(plans[case], *case)
+
+    def test_no_supporters_where_the_notice_names_none(self, plans, case):
+        """An empty 配合单位 (or none named) gives no supporters. The scorer lets an expected empty `support`
+        accept anything, so it is checked here: a supporter carried down from the row above, a 牵头领导 read
+        as a department, or a lead list read as one lead and supporters would be told of work not theirs."""
+        wrong = self.notice_set.supporters_not_in_the_notice(plans[case], case[0])
+        assert not wrong, "\n".join(wrong)
+
+    def test_the_plan_has_the_notices_year_and_signature_date(self, plans, case):
+        """`year` from the title; `issued` is the date under the issuer's name (a 台账's at the foot of its 说明
+        sheet), not a site's 发布时间/生成日期 or the 版记's 印发 date."""
+        plan, expected = self.notice_set.plan_and_expected(plans[case], case[0])
+        assert plan["year"] == expected["year"]
+        if case[1] not in self.dateless_kinds:
+            assert str(plan.get("issued")) == str(expected["issued"])

@@ -11,11 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from tests import notice_files
 from tests.notice_files import Merge, TableSpec
-from tests.notice_sets import NOTICES, NoticeSet, assert_passes_plan_check, case_ids
+from tests.notice_sets import NOTICES, NoticeSet, ReadsItsNotices
 
 FIFTH = NOTICES / "fifth"
 # Below TARGET, and why (so that any further loss fails): c_yuhu's 完成时限：每月5日前 is read as the column
@@ -29,7 +27,6 @@ CASES = [
     ("b_yichang_2023", "xlsx"),  # city 分工方案: 附件 + title above the header, 备注 column, Alt+Enter task cell
     ("c_yuhu_2022", "txt"),  # district prose: 责任单位：…；配合单位：…；完成时限：… tails, a bracket, noise lines
 ]
-IDS = case_ids(CASES)
 
 
 def task_table(rows: list[list[str]]) -> TableSpec:
@@ -101,27 +98,6 @@ def test_the_district_items_end_with_their_doers_and_time():
 
 # ---- the importer reads them -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_imported_plan_passes_plan_check(cli, plans, name, kind):
-    assert_passes_plan_check(cli, plans[name, kind])
 
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_imported_plan_reads_the_notice_duty_by_duty(plans, name, kind):
-    NOTICE_SET.assert_reads_duty_by_duty(plans[name, kind], name, kind)
-
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_no_supporters_where_the_notice_names_none(plans, name, kind):
-    """The scorer lets an expected empty `support` accept anything: a lead list read as one lead and
-    supporters would chase the others as if they only helped."""
-    wrong = NOTICE_SET.supporters_not_in_the_notice(plans[name, kind], name)
-    assert not wrong, "\n".join(wrong)
-
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_plan_has_the_notices_year_and_signature_date(plans, name, kind):
-    """`year` from the title; `issued` is the date under the issuer's name (none on a bare 附件 sheet), not a
-    site's 发布时间."""
-    plan, expected = NOTICE_SET.plan_and_expected(plans[name, kind], name)
-    assert (plan["year"], str(plan.get("issued"))) == (expected["year"], str(expected["issued"]))
+class TestTheImporter(ReadsItsNotices):
+    notice_set = NOTICE_SET

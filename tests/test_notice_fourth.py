@@ -15,11 +15,9 @@ import re
 import unicodedata
 from pathlib import Path
 
-import pytest
-
 from tests import notice_files
 from tests.notice_files import TableSpec
-from tests.notice_sets import NOTICES, NoticeSet, assert_passes_plan_check, case_ids
+from tests.notice_sets import NOTICES, NoticeSet, ReadsItsNotices
 
 FOURTH = NOTICES / "fourth"
 # Below TARGET, and why (so that any further loss fails): a_jiangxi's reading titles the second duty of
@@ -35,7 +33,6 @@ CASES = [
     ("c_huangshi_2022", "txt"),  # 原创力文档 copy: one cell per line, broken cells, empty time cells, page breaks
     ("d_zhangzhou_2024", "pdf"),  # prose 1. … 10., 责任单位：… on the next line, printed with header and - N -
 ]
-IDS = case_ids(CASES)
 
 COUNTY_PAGE = """<!DOCTYPE html>
 <html><head>
@@ -177,27 +174,6 @@ def test_the_pdf_items_put_their_departments_on_the_next_line(notices):
 
 # ---- the importer reads them -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_imported_plan_passes_plan_check(cli, plans, name, kind):
-    assert_passes_plan_check(cli, plans[name, kind])
 
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_imported_plan_reads_the_notice_duty_by_duty(plans, name, kind):
-    NOTICE_SET.assert_reads_duty_by_duty(plans[name, kind], name, kind)
-
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_no_supporters_where_the_notice_names_none(plans, name, kind):
-    """The scorer lets an expected empty `support` accept anything, so it is checked here: a lead list read
-    as one lead and supporters would chase the others as if they only helped."""
-    wrong = NOTICE_SET.supporters_not_in_the_notice(plans[name, kind], name)
-    assert not wrong, "\n".join(wrong)
-
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_plan_has_the_notices_year_and_signature_date(plans, name, kind):
-    """`year` from the title; `issued` is the date under the issuer's name, not a site's 发布日期/生成日期/上传时间
-    or the 印发 date."""
-    plan, expected = NOTICE_SET.plan_and_expected(plans[name, kind], name)
-    assert (plan["year"], str(plan.get("issued"))) == (expected["year"], str(expected["issued"]))
+class TestTheImporter(ReadsItsNotices):
+    notice_set = NOTICE_SET

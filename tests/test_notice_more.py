@@ -18,7 +18,7 @@ import pytest
 
 from tests import notice_files
 from tests.notice_files import Merge, TableSpec
-from tests.notice_sets import NOTICES, NoticeSet, assert_passes_plan_check, case_ids
+from tests.notice_sets import NOTICES, NoticeSet, ReadsItsNotices
 
 MORE = NOTICES / "more"
 
@@ -32,7 +32,6 @@ CASES = [
     ("d_zhanjiang_2024", "pdf"),  # 30 rows over several pages, wrapped cells, header repeated on each page
     ("e_zhuzhou_2019", "txt"),  # WPS copy: one cell per line, empty cells as empty lines, lead column last
 ]
-IDS = case_ids(CASES)
 EXCEL_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 
 
@@ -156,30 +155,7 @@ def test_the_mirror_page_is_big5_and_traditional():
 
 # ---- the importer reads them -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_imported_plan_passes_plan_check(cli, plans, name, kind):
-    assert_passes_plan_check(cli, plans[name, kind])
 
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_imported_plan_reads_the_notice_duty_by_duty(plans, name, kind):
-    NOTICE_SET.assert_reads_duty_by_duty(plans[name, kind], name, kind)
-
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_no_supporters_where_the_notice_names_none(plans, name, kind):
-    """The scorer lets an expected empty `support` accept anything, so it is checked here: a supporter
-    carried down from the row above, or a guided county taken for a 配合单位, would be told about work it
-    was never given."""
-    wrong = NOTICE_SET.supporters_not_in_the_notice(plans[name, kind], name)
-    assert not wrong, "\n".join(wrong)
-
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_plan_has_the_notices_year_and_signature_date(plans, name, kind):
-    """`year` from the title; `issued` is the date under the issuer's name, not a site's 发布日期 or the
-    版记's 印发 date. The .xlsx is the attachment alone and carries no date: only its year is checked."""
-    plan, expected = NOTICE_SET.plan_and_expected(plans[name, kind], name)
-    assert plan["year"] == expected["year"]
-    if kind != "xlsx":
-        assert plan["issued"] == expected["issued"]
+class TestTheImporter(ReadsItsNotices):
+    notice_set = NOTICE_SET
+    dateless_kinds = ("xlsx",)  # the .xlsx is the attachment alone: no date

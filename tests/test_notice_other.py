@@ -12,7 +12,7 @@ import pytest
 
 from tests import notice_files
 from tests.notice_files import Merge, TableSpec
-from tests.notice_sets import NOTICES, NoticeSet, assert_passes_plan_check, case_ids
+from tests.notice_sets import NOTICES, NoticeSet, ReadsItsNotices, case_ids
 
 OTHER = NOTICES / "other"
 
@@ -81,26 +81,11 @@ def test_a_table_model_keeps_its_merges():
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_imported_plan_passes_plan_check(cli, plans, name, kind):
-    assert_passes_plan_check(cli, plans[name, kind])
-
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_imported_plan_reads_the_notice_duty_by_duty(plans, name, kind):
-    NOTICE_SET.assert_reads_duty_by_duty(plans[name, kind], name, kind)
-
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_no_supporters_where_the_notice_names_none(plans, name, kind):
-    """An empty 配合单位 cell (or a row without one) gives no supporters. The scorer lets an expected
-    empty `support` accept anything (as it must for a lead the notice does not show), so it is checked
-    here: a supporter carried down from the row above would be told about work it was never given."""
-    wrong = NOTICE_SET.supporters_not_in_the_notice(plans[name, kind], name)
-    assert not wrong, "\n".join(wrong)
-
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
 def test_the_plan_is_issued_on_the_signature_date(plans, name, kind):
     """`issued` is the date under the issuer's name (成文日期), not a site's 发布时间 or the 版记's 印发 date."""
     plan, expected = NOTICE_SET.plan_and_expected(plans[name, kind], name)
     assert (plan["issued"], plan["year"]) == (expected["issued"], expected["year"])
+
+
+class TestTheImporter(ReadsItsNotices):
+    notice_set = NOTICE_SET

@@ -11,11 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from tests import notice_files
 from tests.notice_files import Merge, TableSpec
-from tests.notice_sets import NOTICES, NoticeSet, assert_passes_plan_check, case_ids
+from tests.notice_sets import NOTICES, NoticeSet, ReadsItsNotices
 
 SIXTH = NOTICES / "sixth"
 
@@ -25,7 +23,6 @@ CASES = [
     ("b_pingjiang_2023", "txt"),  # county prose 工作要点: （责任单位：…） brackets and 牵头单位：… lines
     ("c_suqian_2024", "html"),  # city page: 序号|责任单位|工作任务|完成时限, lead cells merged down over groups
 ]
-IDS = case_ids(CASES)
 
 
 def lead_first_table(data: dict) -> TableSpec:
@@ -85,27 +82,6 @@ def test_the_city_page_puts_the_lead_first_and_merges_it_down(notices):
 
 # ---- the importer reads them -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_imported_plan_passes_plan_check(cli, plans, name, kind):
-    assert_passes_plan_check(cli, plans[name, kind])
 
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_imported_plan_reads_the_notice_duty_by_duty(plans, name, kind):
-    NOTICE_SET.assert_reads_duty_by_duty(plans[name, kind], name, kind)
-
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_no_supporters_where_the_notice_names_none(plans, name, kind):
-    """The scorer lets an expected empty `support` accept anything: two 责任单位 read as a lead and a supporter
-    would chase the second as if it only helped."""
-    wrong = NOTICE_SET.supporters_not_in_the_notice(plans[name, kind], name)
-    assert not wrong, "\n".join(wrong)
-
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_plan_has_the_notices_year_and_signature_date(plans, name, kind):
-    """`year` from the title; `issued` is the date under the issuer's name (none on a bare 附件), not a site's
-    发布时间."""
-    plan, expected = NOTICE_SET.plan_and_expected(plans[name, kind], name)
-    assert (plan["year"], str(plan.get("issued"))) == (expected["year"], str(expected["issued"]))
+class TestTheImporter(ReadsItsNotices):
+    notice_set = NOTICE_SET

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests import notice_files
-from tests.notice_sets import NOTICES, NoticeSet, assert_passes_plan_check, case_ids
+from tests.notice_sets import NOTICES, NoticeSet, ReadsItsNotices, case_ids
 from tests.test_notice_more import table_spec
 
 THIRD = NOTICES / "third"
@@ -180,23 +180,6 @@ def folded(text: str) -> str:
 
 # ---- the importer reads them -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_imported_plan_passes_plan_check(cli, plans, name, kind):
-    assert_passes_plan_check(cli, plans[name, kind])
-
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_imported_plan_reads_the_notice_duty_by_duty(plans, name, kind):
-    NOTICE_SET.assert_reads_duty_by_duty(plans[name, kind], name, kind)
-
-
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_no_supporters_where_the_notice_names_none(plans, name, kind):
-    """The scorer lets an expected empty `support` accept anything, so it is checked here: a 牵头领导 read as
-    a department, or a lead repeated in 责任单位 kept as its own supporter, would be told about work twice."""
-    wrong = NOTICE_SET.supporters_not_in_the_notice(plans[name, kind], name)
-    assert not wrong, "\n".join(wrong)
-
 
 @pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
 def test_no_person_is_taken_for_a_department(plans, name, kind):
@@ -208,9 +191,5 @@ def test_no_person_is_taken_for_a_department(plans, name, kind):
     assert not people, people
 
 
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=IDS)
-def test_the_plan_has_the_notices_year_and_signature_date(plans, name, kind):
-    """`year` from the title; `issued` is the date under the issuer's name (the 台账's: at the foot of its 说明
-    sheet), not a site's 发布日期 or the 版记's 印发 date."""
-    plan, expected = NOTICE_SET.plan_and_expected(plans[name, kind], name)
-    assert (plan["year"], str(plan.get("issued"))) == (expected["year"], str(expected["issued"]))
+class TestTheImporter(ReadsItsNotices):
+    notice_set = NOTICE_SET
