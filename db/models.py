@@ -84,6 +84,37 @@ class ContactAddress(SQLModel, table=True):
         return self.state == AddressState.verified
 
 
+class Robot(SQLModel, table=True):
+    """A department's group robot (WeCom, DingTalk, Feishu) or signed webhook. Its deliveries go
+    through the outbox as those of its own contact (role "robot"), addressed on the channel `kind`
+    by the robot's id: that address's state says whether the robot posts (verified) or its
+    platform refused it for good (disabled, with the reason). The webhook URL and secret are stored
+    sealed (scheduler/access/sealing.py). `instead`: the department's contacts get nothing while
+    the robot works (the department said so)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    contact_id: int = Field(foreign_key="contact.id", unique=True)
+    kind: str = Field(max_length=16)
+    url_sealed: str
+    secret_sealed: str | None = None
+    mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    keyword: str | None = Field(default=None, max_length=100)
+    instead: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SendWindow(SQLModel, table=True):
+    """Recent posts to one rate-limited recipient (a robot), shared by every instance of the
+    deployment: `sent` holds their wall-clock times (unix seconds, oldest first); `blocked_until`
+    when the platform throttles it; `version` makes each update a compare-and-swap."""
+
+    key: str = Field(primary_key=True, max_length=100)
+    sent: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    blocked_until: datetime | None = None
+    version: int = 0
+
+
 class Plan(SQLModel, table=True):
     """A loaded plan file; `year_current` plans re-base on the current year at each load."""
 

@@ -21,6 +21,7 @@ from duban.cli import (
     plans,
     process,
     report,
+    robots,
     telegram,
     users,
 )
@@ -45,6 +46,7 @@ app.add_typer(occurrences.event_app, name="event")
 app.add_typer(api.app, name="api")
 app.add_typer(feeds.app, name="feed")
 app.add_typer(users.app, name="users")
+app.add_typer(robots.app, name="robots")
 
 INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE: a fault in duban itself, not in what was asked
 

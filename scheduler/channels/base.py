@@ -18,12 +18,34 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """At most `count` messages in any `seconds` to one recipient (a group robot's documented rate)."""
+
+    count: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a group robot or webhook posts: its webhook URL and signing secret as stored (sealed:
+    the channel opens them), whom to @-mention by mobile, and the keyword its security setting
+    requires in every message."""
+
+    url_sealed: str
+    secret_sealed: str | None = None
+    mentions: tuple[str, ...] = ()
+    keyword: str | None = None
+
+
+@dataclass(frozen=True)
 class Recipient:
     """Who a message is for: the contact's name and its address on the channel (an email address,
-    a chat id; None for a channel that reaches people by name, such as the console)."""
+    a chat id, a robot's id; None for a channel that reaches people by name, such as the console);
+    a robot's `endpoint`."""
 
     name: str
     address: str | None = None
+    endpoint: Endpoint | None = None
 
     def __str__(self) -> str:
         return self.address if self.address is not None else self.name
@@ -42,6 +64,7 @@ class Message:
     # answer buttons for the ones that are not informational. Email carries signed links instead.
     buttons: tuple[tuple[int, bool], ...] = ()
     language: str = "zh"  # the recipient's language, for what the channel adds (button labels)
+    purpose: str = ""  # why it is sent (db.vocabulary.Purpose: due, digest, ...), for a webhook receiver
 
 
 @dataclass(frozen=True)
@@ -62,6 +85,8 @@ class TransportError(Exception):
     sender refused, 4xx): the dispatcher pauses the channel and spends no delivery's attempts.
     Neither: this message may go later (retried, spending its attempts). `reply` is the
     provider's answer without addresses, so that refusals of different recipients compare.
+    `throttled`: the provider refuses this recipient for `retry_after` seconds (a robot posted too
+    fast): the dispatcher holds every message to it that long, deployment-wide, spending nothing.
     `disable`: the recipient's address is gone for good (a blocked bot, a deleted chat): the
     dispatcher disables it in the addresses table, in its own session (implies permanent).
     `message` is a Text when a person may read it (a coordinator's notice): `text` says it in their
@@ -70,7 +95,8 @@ class TransportError(Exception):
     """
 
     def __init__(self, message: Text | str, *, permanent: bool = False, retry_after: float | None = None,
-                 channel_down: bool = False, reply: str | None = None, disable: bool = False):
+                 channel_down: bool = False, reply: str | None = None, disable: bool = False,
+                 throttled: bool = False):
         self.text = message if isinstance(message, Text) else None
         super().__init__(in_every_language(message) if isinstance(message, Text) else message)
         self.permanent = (permanent or disable) and not channel_down
@@ -78,6 +104,7 @@ class TransportError(Exception):
         self.channel_down = channel_down
         self.reply = reply
         self.disable = disable and not channel_down
+        self.throttled = throttled and not self.permanent
 
 
 class Channel(Protocol):

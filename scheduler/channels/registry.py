@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler.channels.base import Channel, Limits, Recipient, TransportError
+from scheduler.channels.base import Channel, Limits, Rate, Recipient, TransportError
 from scheduler.messages.render import LAYOUTS, Context, Layout
 
 Settings = Any  # scheduler.settings.Settings, which checks DUBAN_CHANNELS against this registry
@@ -32,7 +32,11 @@ class ChannelSpec:
     exception its provider raised into a TransportError (permanent, temporary with retry_after,
     channel_down, or `disable`: that address is gone), None when it does not know it. `headers`
     adds message headers from the rendering context (List-Unsubscribe). `build` makes the channel
-    from the settings, None when they do not configure it.
+    from the settings, None when they do not configure it. `rates`: how fast one recipient may be
+    sent to, held for the whole deployment (a group robot's documented rate); what would exceed
+    it waits for the next free moment and goes out merged with what fell due meanwhile.
+    `per_address`: each address carries its own endpoint (a robot's webhook), so the channel runs
+    whenever such an address exists, with no settings of its own.
     """
 
     name: str
@@ -44,6 +48,10 @@ class ChannelSpec:
     read_error: Callable[[BaseException, Recipient], TransportError | None] | None = None
     headers: Callable[[Context], Mapping[str, str]] | None = None
     opt_out: bool = False  # an unsubscribe link stops this channel's messages
+    rates: tuple[Rate, ...] = ()
+    per_address: bool = False
+    # How many of the recipient's rate slots one message takes; None: one.
+    slots: Callable[[Recipient], int] | None = None
 
     @property
     def message_layout(self) -> Layout:
@@ -103,14 +111,16 @@ def address_kinds() -> list[str]:
 def build(settings: Settings, wanted: list[str] | None, built: dict[str, Channel] | None = None,
           ) -> dict[str, Channel]:
     """The channels to run: those `wanted` (all that are configured when None), the `built` ones
-    as they are; a channel that reaches people by name (the console) only when wanted, or when
-    nothing else is configured."""
+    as they are, and the per-address ones (robots: binding one configures it); a channel that
+    reaches people by name (the console) only when wanted, or when nothing else is configured."""
     found = {name: c for name, c in (built or {}).items() if wanted is None or name in wanted}
     for s in specs():
-        if s.name in found or (s.name not in wanted if wanted is not None else s.address is None):
+        if s.name in found or s.per_address or (
+                s.name not in wanted if wanted is not None else s.address is None):
             continue
         if (channel := s.build(settings)) is not None:
             found[s.name] = channel
     if wanted is None and not found:
         found = {s.name: c for s in specs() if s.address is None and (c := s.build(settings)) is not None}
-    return found
+    return found | {s.name: c for s in specs() if s.per_address and s.name not in found
+                    and (c := s.build(settings)) is not None}

@@ -114,14 +114,21 @@ class Rendered:
 @dataclass(frozen=True)
 class Layout:
     """How a channel lays a message out: the body's layout template (escaped as HTML when
-    `markup`), an optional HTML alternative, and the longest body it takes (the items that do
-    not fit become "and N more")."""
+    `markup`), an optional HTML alternative, and the longest body it takes: `max_text` characters
+    (the items that do not fit become "and N more") or `max_bytes` of UTF-8 (the dispatcher
+    splits a digest that does not fit into several messages, never cutting an item). A channel's
+    own layout files live in `folders` (its folder in scheduler/channels/, and what it extends)."""
 
     name: str
     text: str
     markup: bool = False
     html: str | None = None
     max_text: int | None = None
+    max_bytes: int | None = None
+    folders: tuple[Path, ...] = ()
+
+    def fits(self, rendered: Rendered) -> bool:
+        return self.max_bytes is None or len(rendered.text.encode("utf-8")) <= self.max_bytes
 
 
 LAYOUTS = {"email": Layout("email", "_text.j2", html="_html.j2"),
@@ -184,6 +191,11 @@ class _Layered(BaseLoader):
     def __init__(self, folders: list[Path]):
         self.folders = folders
 
+    def add(self, folder: Path) -> None:
+        """Search `folder` too, after the others (a channel's own layout)."""
+        if folder not in self.folders:
+            self.folders.append(folder)
+
     def get_source(self, environment, template):
         parts = split_template_path(template)  # refuses ".." and absolute names
         for i, folder in enumerate(self.folders):
@@ -221,10 +233,13 @@ class _Templates:
     """One template folder stack rendered through a plain and an escaping environment."""
 
     def __init__(self, folders: list[Path], *, trusted: bool):
-        loader = _Layered(folders)
-        self.plain, self.markup = _environment(loader, False, trusted), _environment(loader, True, trusted)
+        self.loader = _Layered(list(folders))
+        self.plain = _environment(self.loader, False, trusted)
+        self.markup = _environment(self.loader, True, trusted)
 
     def render(self, purpose: str, layout: Layout, ctx: Context) -> Rendered:
+        for folder in layout.folders:
+            self.loader.add(folder)
         lang = language_of(ctx.language)
         name = f"{lang}/{purpose}.j2"
         values = {"ctx": ctx, "lang": lang, "purpose": purpose, "kind": layout.name, "summary": ctx.summary,

@@ -9,6 +9,10 @@ channel's retry-after), then later from the outbox; once the budget is spent or 
 permanent, the delivery falls back to the contact's other channel and the coordinator is told.
 A failure of the channel itself (scheduler/outbox/breaker.py) pauses the channel instead: nothing is
 spent, everything waits, and the coordinators hear once when it stops and once when it is back.
+A channel with a size limit in bytes (group robots) gets a digest that does not fit as several
+messages, each of whole items; one with rates per recipient takes a slot in the recipient's shared
+send window before each message (db/send_windows.py, for every instance at once), and what finds
+no slot waits for the next free one, to go out merged with whatever fell due meanwhile.
 """
 
 from __future__ import annotations
@@ -19,13 +23,13 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from db import addresses, outbox
+from db import addresses, outbox, robots, send_windows
 from db.models import (
     Attempt,
     Contact,
@@ -35,6 +39,7 @@ from db.models import (
     Duty,
     Occurrence,
     Plan,
+    Robot,
 )
 from db.queries import today_in
 from db.vocabulary import PLANNED, DeliveryStatus, OccurrenceStatus, Purpose
@@ -42,7 +47,7 @@ from scheduler.access.feed_tokens import contact_feed_urls
 from scheduler.access.links import ACTIONS, Signer
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.channels import registry
-from scheduler.channels.base import Channel, Message, Recipient, TransportError
+from scheduler.channels.base import Channel, Endpoint, Message, Recipient, TransportError
 from scheduler.i18n import N_, Text
 from scheduler.messages.items import NO_LINKS, item_of
 from scheduler.messages.render import Context, Item, Links, Renderer
@@ -117,6 +122,7 @@ class _Row:
     dept: Department | None
     feed_url: str | None = None  # the contact's personal iCal feed, when one was issued
     addresses: dict[str, ContactAddress] = field(default_factory=dict)  # the contact's, by channel
+    robot: Robot | None = None  # when the contact is a group robot
 
 
 def _retry_wait(policy: DispatchPolicy) -> Callable:
@@ -134,8 +140,10 @@ class Dispatcher:
     def __init__(self, session_factory: Callable[[], Session], channels: dict[str, Channel],
                  renderer: Renderer, signer: Signer, calendars: Calendars, *, worker: str,
                  policy: DispatchPolicy = DispatchPolicy(), sleep: Callable | None = None,
-                 monotonic: Callable[[], float] = time.monotonic):
-        self.session_factory = session_factory
+                 monotonic: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time):
+        # `wall`: the real clock in unix seconds, for the platforms' rates (`now` may be a schedule
+        # moved by `duban tick --now`; a robot's rate is counted in real seconds).
+        self.session_factory, self.wall = session_factory, wall
         self.channels, self.renderer, self.signer = channels, renderer, signer
         self.calendars, self.worker, self.policy = calendars, worker, policy
         self.sleep, self.monotonic = sleep, monotonic
@@ -174,8 +182,9 @@ class Dispatcher:
             .where(Occurrence.id.in_(wanted)))} if wanted else {}
         feeds = contact_feed_urls(session, list({c.id for _, c in pairs}), self.signer)
         found = addresses.addresses_of(session, (c.id for _, c in pairs))
+        bots = robots.by_contact(session, (c.id for _, c in pairs if c.role == robots.ROLE))
         return [_Row(d, c, *context.get(d.occurrence_id, (None,) * 4), feed_url=feeds.get(c.id),
-                     addresses=found.get(c.id, {})) for d, c in pairs]
+                     addresses=found.get(c.id, {}), robot=bots.get(c.id)) for d, c in pairs]
 
     def _still_wanted(self, rows: list[_Row], now: datetime) -> tuple[list[_Row], list[_Row]]:
         """Split into rows to send and rows to cancel: closed or snoozed occurrences, superseded ones."""
@@ -221,7 +230,7 @@ class Dispatcher:
                 started = self.monotonic()
                 keeper = asyncio.create_task(self._keep_renewing(session, lease))
                 try:
-                    await self._send_group(session, channel, group, now, report, pauses, lease.moment)
+                    await self._send_parts(session, channel, group, now, report, pauses, lease.moment)
                 finally:
                     keeper.cancel()
                 lease.slowest = max(lease.slowest, self.monotonic() - started)
@@ -290,15 +299,64 @@ class Dispatcher:
         headers = {"X-Duban-Delivery": ids} | (dict(spec.headers(ctx)) if spec.headers else {})
         buttons = tuple((r.occ.id, r.d.informational or r.d.purpose not in PLANNED) for r in group if r.occ)
         return Message(recipient=_recipient(group[0], channel), subject=rendered.subject, text=rendered.text,
-                       html=rendered.html, headers=headers, buttons=buttons, language=ctx.language)
+                       html=rendered.html, headers=headers, buttons=buttons, language=ctx.language,
+                       purpose=str(purpose))
 
-    async def _send_group(self, session: Session, channel: str | None, group: list[_Row], now: datetime,
+    async def _send_parts(self, session: Session, channel: str | None, group: list[_Row], now: datetime,
                           report: DispatchReport, pauses: dict[str, breaker.Pause],
                           clock: Callable[[], datetime]) -> None:
+        """Send the group as the messages it fits in, each in its recipient's rate; what finds no
+        slot, or follows a failed message, waits with it."""
         if channel is None:
             self._give_up(session, group, TransportError(Text(N_("no channel reaches this contact"))), now, report)
             return
-        message = self._message(session, channel, group, now)
+        parts = self._split(session, channel, group, now)
+        for i, (part, message) in enumerate(parts):
+            rest = [r for rows_, _ in parts[i:] for r in rows_]
+            session.commit()  # the window is taken in its own transaction: SQLite has one writer
+            if (wait := self._take_slot(channel, part[0])) > 0:
+                self._hold(session, rest, now + timedelta(seconds=wait), "waiting for the recipient's rate")
+                return
+            if (failure := await self._send_group(session, channel, part, message, now, report, pauses, clock)):
+                if rest := rest[len(part):]:
+                    self._failed(session, channel, rest, failure, now, report, pauses)
+                return
+
+    def _split(self, session: Session, channel: str, group: list[_Row], now: datetime,
+               ) -> list[tuple[list[_Row], Message]]:
+        """The group as messages that fit the channel's size in bytes: the most items each, in order."""
+        layout = registry.spec(channel).message_layout
+        parts, rest = [], group
+        while rest:
+            size = len(rest)
+            message = self._message(session, channel, rest, now)
+            if layout.max_bytes is not None and len(message.text.encode("utf-8")) > layout.max_bytes:
+                size = _largest(lambda n: len(self._message(session, channel, rest[:n], now).text.encode("utf-8"))
+                                <= layout.max_bytes, len(rest))
+                message = self._message(session, channel, rest[:size], now)
+            parts.append((rest[:size], message))
+            rest = rest[size:]
+        return parts
+
+    def _take_slot(self, channel: str, r: _Row) -> float:
+        """0 when the recipient's shared send window has room for one more message (the slots it
+        takes: a WeCom robot's @-mentions are a second post), else the seconds to wait."""
+        spec = registry.spec(channel)
+        if not spec.rates:
+            return 0.0
+        count = spec.slots(_recipient(r, channel)) if spec.slots else 1
+        return send_windows.take(self.session_factory, _window(channel, r),
+                                 [(rate.count, rate.seconds) for rate in spec.rates], self.wall(), slots=count)
+
+    def _hold(self, session: Session, group: list[_Row], until: datetime, why: str) -> None:
+        """Back to pending until `until`, attempts untouched (a rate, a throttle: nobody's fault)."""
+        outbox.set_status(session, [r.d.id for r in group], DeliveryStatus.pending, holder=self.worker,
+                          send_at=until, lease_until=None, last_error=why)
+
+    async def _send_group(self, session: Session, channel: str, group: list[_Row], message: Message,
+                          now: datetime, report: DispatchReport, pauses: dict[str, breaker.Pause],
+                          clock: Callable[[], datetime]) -> TransportError | None:
+        """Send one message; None when it went, else the error (already applied to the group)."""
         tries: list[dict] = []
         try:
             receipt = await self._send_with_retries(channel, message, group, tries, clock)
@@ -307,7 +365,7 @@ class Dispatcher:
             self._failed(session, channel, group, exc, now, report, pauses)
             if exc.disable:  # after the fallback was queued to the contact's other channel
                 self._readdress(session, channel, group[0], None, str(exc), now)
-            return
+            return exc
         self._record(session, tries)
         if receipt.moved_to is not None:
             self._readdress(session, channel, group[0], receipt.moved_to, "moved", now)
@@ -322,6 +380,7 @@ class Dispatcher:
         self._refusals.pop(channel, None)
         if channel in pauses:
             self._resumed(session, channel, now, pauses)
+        return None
 
     async def _send_with_retries(self, channel: str, message: Message, group: list[_Row],
                                  tries: list[dict], clock: Callable[[], datetime]):
@@ -334,7 +393,8 @@ class Dispatcher:
 
         async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.policy.tries), wait=_retry_wait(self.policy),
-                retry=retry_if_exception(lambda e: isinstance(e, TransportError) and not e.permanent),
+                retry=retry_if_exception(lambda e: isinstance(e, TransportError) and not e.permanent
+                                         and not e.throttled),
                 reraise=True, **kwargs):
             with attempt:
                 try:
@@ -360,6 +420,14 @@ class Dispatcher:
     def _failed(self, session: Session, channel: str, group: list[_Row], exc: TransportError, now: datetime,
                 report: DispatchReport, pauses: dict[str, breaker.Pause]) -> None:
         ids = [r.d.id for r in group]
+        if exc.throttled:  # the platform refuses this recipient a while: every instance holds off
+            seconds = exc.retry_after or 60.0
+            self._hold(session, group, now + timedelta(seconds=seconds), str(exc)[:500])
+            session.commit()  # the window is blocked in its own transaction: SQLite has one writer
+            send_windows.block(self.session_factory, _window(channel, group[0]),
+                               datetime.fromtimestamp(self.wall() + seconds, UTC))
+            report.retried += len(group)
+            return
         earlier = self._refused_alike(channel, exc, group) if exc.permanent else None
         if earlier is not None:
             exc = TransportError(exc.text or str(exc), channel_down=True)
@@ -450,8 +518,10 @@ class Dispatcher:
             other = _other_channel(r.addresses, used, self.channels)
             if other and r.d.fallback_of is None:
                 queued.append(rows.fallback(r.d, other, now))
+            if r.robot is not None and r.robot.instead and r.d.fallback_of is None:
+                queued += [rows.instead_of_robot(r.d, c, now) for c in _people_of(session, r.contact.department_id)]
             if r.d.purpose != Purpose.notice and r.plan is not None:
-                told = Text(N_("{name} cannot be reached: {error}"), {"name": r.contact.name, "error": exc.text or why})
+                told = _unreachable_text(r, exc, why)
                 queued += [rows.unreachable(r.d, c, now, told.say(language))
                            for c, language in _coordinator_contacts(session, r.plan)]
         outbox.insert_new(session, rows.to_rows(queued))
@@ -485,6 +555,37 @@ def _other_channel(found: dict[str, ContactAddress], used: str | None, channels:
                  if name != used and registry.spec(name).address is not None), None)
 
 
+def _largest(fits: Callable[[int], bool], total: int) -> int:
+    """The largest n in 1..total with fits(n) (fits is monotone); 1 when even one does not fit."""
+    low, high = 1, total
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if fits(mid) else (low, mid - 1)
+    return low
+
+
+def _window(channel: str, r: _Row) -> str:
+    """The shared send window of this row's recipient on `channel`."""
+    return f"{channel}:{_recipient(r, channel).address or r.contact.id}"
+
+
+def _unreachable_text(r: _Row, exc: TransportError, why: str) -> Text:
+    if r.robot is not None and exc.disable:
+        return Text(N_("The robot {name} was refused by its platform and is disabled: {error}. Its reminders "
+                       "{where}. Fix its webhook address, secret or keyword, then run: duban robots enable {id}"),
+                    {"name": r.contact.name, "error": exc.text or why, "id": r.robot.id,
+                     "where": Text(N_("go to the department's contacts instead") if r.robot.instead
+                                   else N_("still reach the department's contacts"))})
+    return Text(N_("{name} cannot be reached: {error}"), {"name": r.contact.name, "error": exc.text or why})
+
+
+def _people_of(session: Session, department_id: int) -> list[int]:
+    """A department's primary and backup contacts (those a robot that replaced them hands back to)."""
+    return list(session.exec(select(Contact.id).where(
+        Contact.department_id == department_id, Contact.active == True,
+        Contact.role.in_(("primary", "backup"))).order_by(Contact.id)))
+
+
 def _coordinator_contacts(session: Session, plan: Plan) -> list[tuple[int, str]]:
     """The plan's coordinator contacts: (id, language)."""
     if plan.coordinator_id is None:
@@ -494,8 +595,12 @@ def _coordinator_contacts(session: Session, plan: Plan) -> list[tuple[int, str]]
 
 
 def _recipient(r: _Row, channel: str) -> Recipient:
-    """The contact's name and its address on `channel` (its state aside: a forced channel uses it)."""
+    """The contact's name and its address on `channel` (its state aside: a forced channel uses it),
+    with a robot's endpoint."""
     kind = registry.spec(channel).address
     found = r.addresses.get(kind) if kind is not None else None
-    return Recipient(r.contact.name, found.address if found is not None else None)
+    endpoint = None
+    if r.robot is not None and kind == r.robot.kind:
+        endpoint = Endpoint(r.robot.url_sealed, r.robot.secret_sealed, tuple(r.robot.mentions), r.robot.keyword)
+    return Recipient(r.contact.name, found.address if found is not None else None, endpoint)
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from db import outbox
+from db import outbox, robots
 from db.models import Contact, Delivery, Department, Duty, Occurrence, Plan
 from db.queries import today_in
 from db.vocabulary import PLANNED, DeliveryStatus, OccurrenceStatus, Purpose
@@ -57,20 +57,31 @@ class PlannerReport:
 
 @dataclass
 class People:
-    """Active contacts by department and role."""
+    """Active contacts by department and role; group robots that post are contacts of role
+    "robot", and `robot_only` holds the departments whose working robot replaces their people."""
 
     by_dept: dict[int, dict[str, list[int]]]
+    robot_only: set[int] = field(default_factory=set)
 
     def of(self, dept_id: int | None, *roles: str) -> list[int]:
         found = self.by_dept.get(dept_id, {}) if dept_id is not None else {}
         return [c for r in roles for c in found.get(r, [])]
 
+    def reached(self, dept_id: int | None) -> list[int]:
+        """Who hears a department's reminders: its robots, and its primary and backup contacts
+        unless a robot replaces them."""
+        if dept_id in self.robot_only:
+            return self.of(dept_id, robots.ROLE)
+        return self.of(dept_id, "primary", "backup", robots.ROLE)
+
 
 def _people(session: Session) -> People:
     by_dept: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    posting = {r.contact_id: r for r in robots.working(session)}
     for c in session.exec(select(Contact).where(Contact.active == True)):
-        by_dept[c.department_id][c.role].append(c.id)
-    return People(by_dept)
+        if c.role != robots.ROLE or c.id in posting:  # a refused robot hears nothing until enabled
+            by_dept[c.department_id][c.role].append(c.id)
+    return People(by_dept, {r.department_id for r in posting.values() if r.instead})
 
 
 @dataclass
@@ -90,8 +101,8 @@ def wanted_rows(t: _Target, people: People, cal: WorkdayCalendar, now: datetime,
     today = today_in(t.plan.timezone, now)
     policy = Policy.from_json(t.duty.remind or t.plan.remind)
     occ = t.occ
-    lead = people.of(occ.department_id, "primary", "backup")
-    support = [c for d in t.support_ids for c in people.of(d, "primary", "backup")]
+    lead = people.reached(occ.department_id)
+    support = [c for d in t.support_ids for c in people.reached(d)]
     slots = [s for s in before_slots(occ.due, policy, cal, tz) if s.day >= today]
     rows = [reminder(occ.id, c, s) for s in slots for c in lead]
     rows += [informational(occ.id, c, s) for s in slots for c in support]
@@ -104,7 +115,7 @@ def wanted_rows(t: _Target, people: People, cal: WorkdayCalendar, now: datetime,
             day = max(day, cal.on_or_after(today))
             slot = Slot(day, Purpose.escalation, at_local(day, policy.at, tz))
             chiefs = people.of(occ.department_id, "supervisor") + people.of(
-                t.plan.coordinator_id, "primary", "backup", "supervisor")
+                t.plan.coordinator_id, "primary", "backup", "supervisor", robots.ROLE)
             rows += [escalation(occ.id, c, slot) for c in dict.fromkeys(chiefs)]
     if occ.snoozed_until and occ.snoozed_until > now:
         rows = [r for r in rows if r.send_at >= occ.snoozed_until]

@@ -14,6 +14,7 @@ it no longer makes, so a key's format must never change:
     pause:{channel}:{since}:{contact}          a channel stopped sending (ISO time of the pause)
     resume:{channel}:{since}:{contact}         ... and is back
     fb:{delivery}                              a failed delivery again on the contact's other channel
+    rfb:{delivery}:{contact}                   a robot's failed delivery to a contact it replaced
     fbn:{contact}:{coordinator}:{day}          the coordinator told that a contact cannot be reached
 """
 
@@ -109,6 +110,13 @@ def fallback(d: Delivery, channel: str, now: datetime) -> NewDelivery:
     """The failed delivery `d` again, now, on the contact's other `channel`."""
     return NewDelivery(f"fb:{d.id}", d.contact_id, d.purpose, now, d.occurrence_id, channel, d.informational,
                        d.body, fallback_of=d.id)
+
+
+def instead_of_robot(d: Delivery, contact_id: int, now: datetime) -> NewDelivery:
+    """The failed delivery `d` of a group robot that replaced its department's contacts, now, to
+    one of those contacts (on their preferred channel)."""
+    return NewDelivery(f"rfb:{d.id}:{contact_id}", contact_id, d.purpose, now, d.occurrence_id,
+                       informational=d.informational, body=d.body, fallback_of=d.id)
 
 
 def unreachable(d: Delivery, coordinator_id: int, now: datetime, text: str) -> NewDelivery:

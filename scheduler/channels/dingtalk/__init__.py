@@ -1,0 +1,15 @@
+"""DingTalk (钉钉) custom group robots as a channel: the transport (transport.py), its markdown
+layout (_dingtalk.j2, extending the robots' shared one), its fake and tests (tests/)."""
+
+from pathlib import Path
+
+from scheduler.channels.base import Rate
+from scheduler.channels.dingtalk.transport import MAX_BYTES, NAME, DingTalk
+from scheduler.channels.registry import ChannelSpec, register
+from scheduler.channels.robot.base import FOLDER, RobotChannel, reserve
+from scheduler.messages.render import Layout
+
+register(ChannelSpec(
+    name=NAME, address=NAME, priority=40, per_address=True, rates=(Rate(20, 60),),
+    layout=Layout(NAME, "_dingtalk.j2", max_bytes=MAX_BYTES - reserve(), folders=(Path(__file__).parent, FOLDER)),
+    build=lambda settings: RobotChannel(DingTalk(), settings)))
