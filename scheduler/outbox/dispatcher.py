@@ -326,16 +326,21 @@ class Dispatcher:
                ) -> list[tuple[list[_Row], Message]]:
         """The group as messages that fit the channel's size in bytes: the most items each, in order."""
         layout = registry.spec(channel).message_layout
-        parts, rest = [], group
-        while rest:
-            size = len(rest)
-            message = self._message(session, channel, rest, now)
-            if layout.max_bytes is not None and len(message.text.encode("utf-8")) > layout.max_bytes:
-                size = _largest(lambda n: len(self._message(session, channel, rest[:n], now).text.encode("utf-8"))
-                                <= layout.max_bytes, len(rest))
-                message = self._message(session, channel, rest[:size], now)
-            parts.append((rest[:size], message))
-            rest = rest[size:]
+
+        def render(rows_: list[_Row]) -> Message:
+            return self._message(session, channel, rows_, now)
+
+        def fits(message: Message) -> bool:
+            return layout.max_bytes is None or len(message.text.encode("utf-8")) <= layout.max_bytes
+
+        parts, start = [], 0
+        while start < len(group):
+            size, message = len(group) - start, render(group[start:])
+            if not fits(message):
+                size = _largest(lambda n, first=start: fits(render(group[first:first + n])), size)
+                message = render(group[start:start + size])
+            parts.append((group[start:start + size], message))
+            start += size
         return parts
 
     def _take_slot(self, channel: str, r: _Row) -> float:
