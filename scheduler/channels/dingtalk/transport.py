@@ -24,9 +24,9 @@ MAX_BYTES = 20000  # markdown.text, UTF-8
 THROTTLE_SECONDS = 600.0
 # errcode -> what it means for the robot. Keyword, signature and IP allow-list refusals share
 # 310000 (errmsg tells which); all say the robot as configured will never post.
-GONE = {300001, 300004, 310000, 400101, 400102, 410101, 430101}
-THROTTLED = {130101, 410100, 660026}
-BUSY = {-1, 400013}
+GONE = {300001, 300005, 310000, 400101, 400102}
+INVALID = {40035, 43004, 400105, 460101}  # the message is wrong, not the robot
+THROTTLED = {130101, 410100}
 
 
 def sign(secret: str, millis: int) -> str:
@@ -60,6 +60,6 @@ class DingTalk:
             return Receipt(provider_id=f"dingtalk:{said or 'ok'}")
         if code in THROTTLED:
             raise refused(NAME, code, said, throttled=THROTTLE_SECONDS)
-        if code in GONE:
-            raise refused(NAME, code, said, gone=True)
-        raise refused(NAME, code, said)  # busy or unknown: tried again later, never lost
+        if code in GONE or code in INVALID:
+            raise refused(NAME, code, said, gone=code in GONE, invalid=code in INVALID)
+        raise refused(NAME, code, said)  # busy (-1) or unknown: tried again later, never lost

@@ -5,7 +5,8 @@ Each kind (scheduler/channels/{wecom,dingtalk,feishu,webhook}/) says how to buil
 within an hour even when `duban tick --now` moves the schedule's clock) and how to read its
 answer (`Kind.read`: most platforms answer errors in the JSON body with HTTP 200). What is common
 is here: the sealed endpoint opened, the keyword the robot's security setting requires put in
-the text, one reused HTTP client, timeouts and 5xx as temporary, a removed robot (404) as gone.
+the text, one reused HTTP client, timeouts and 5xx as temporary, 429 as throttled for its
+Retry-After, a removed robot (404) as gone.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,6 +30,7 @@ TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 FOLDER = Path(__file__).parent  # the shared layout _robot.j2, which each kind's layout extends
 MAX_MENTIONS = 20
 KEYWORD_LENGTH = 100
+THROTTLE_SECONDS = 60.0  # how long a 429 without Retry-After holds the robot
 
 
 def reserve() -> int:
@@ -78,14 +81,15 @@ class Kind(Protocol):
         """The platform's answer as a receipt, or a TransportError saying whether it is permanent."""
 
 
-def refused(kind: str, code: object, said: str, *, gone: bool = False, throttled: float | None = None,
-            ) -> TransportError:
+def refused(kind: str, code: object, said: str, *, gone: bool = False, invalid: bool = False,
+            throttled: float | None = None) -> TransportError:
     """The platform refused the post: `gone` (robot removed, bad key or signature, keyword missing,
-    address not allowed: the robot is disabled until fixed), `throttled` (seconds it refuses this
-    robot), else temporary (busy)."""
+    address not allowed: the robot is disabled until fixed), `invalid` (this message will never
+    be taken: not retried, the robot stays), `throttled` (seconds it refuses this robot), else
+    temporary (busy)."""
     text = Text(N_("{kind} refused the post ({code}: {said})"), {"kind": kind, "code": code, "said": said[:200]})
-    if gone:
-        return TransportError(text, disable=True, reply=f"{kind}:{code}")
+    if gone or invalid:
+        return TransportError(text, permanent=True, disable=gone, reply=f"{kind}:{code}")
     return TransportError(text, retry_after=throttled, throttled=throttled is not None)
 
 
@@ -105,7 +109,10 @@ class RobotChannel:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def send(self, message: Message) -> Receipt:
-        request = self.kind.request(self._post(message))
+        return await self._deliver(self.kind.request(self._post(message)))
+
+    async def _deliver(self, request: Request) -> Receipt:
+        """Post one request and read the answer: the kind's receipt, or a TransportError."""
         try:
             answer = await self._http().post(request.url, content=request.content(), headers={
                 "Content-Type": "application/json; charset=utf-8", **request.headers})
@@ -115,6 +122,8 @@ class RobotChannel:
         if answer.status_code >= 500:
             raise TransportError(Text(N_("{kind} answered HTTP {status}"),
                                       {"kind": self.name, "status": answer.status_code}))
+        if answer.status_code == 429:  # HTTP's own "too many requests", whatever the kind
+            raise refused(self.name, 429, answer.text[:200], throttled=_retry_after(answer, self.clock()))
         return self.kind.read(answer.status_code, _json(answer), answer.text[:300])
 
     def _post(self, message: Message) -> Post:
@@ -142,6 +151,17 @@ class RobotChannel:
 
 def _opened(sealer: Sealer, endpoint: Endpoint) -> str | None:
     return sealer.open(endpoint.secret_sealed) if endpoint.secret_sealed else None
+
+
+def _retry_after(answer: httpx.Response, wall: float) -> float:
+    """Seconds a 429 asks to wait (Retry-After: seconds or an HTTP date), else a minute."""
+    value = answer.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - wall, 1.0)
+    except (TypeError, ValueError):
+        return THROTTLE_SECONDS
 
 
 def _json(answer: httpx.Response) -> dict[str, Any] | None:
