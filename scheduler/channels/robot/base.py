@@ -89,7 +89,9 @@ def refused(kind: str, code: object, said: str, *, gone: bool = False, invalid: 
     temporary (busy)."""
     text = Text(N_("{kind} refused the post ({code}: {said})"), {"kind": kind, "code": code, "said": said[:200]})
     if gone or invalid:
-        return TransportError(text, permanent=True, disable=gone, reply=f"{kind}:{code}")
+        # No `reply`: robots are refused one by one (each its own key and settings), never a
+        # relay refusing everyone, which alike replies would make the dispatcher conclude.
+        return TransportError(text, permanent=True, disable=gone)
     return TransportError(text, retry_after=throttled, throttled=throttled is not None)
 
 
