@@ -239,7 +239,7 @@ def test_answer_pages_opened_from_a_group_say_who_answered_and_are_safe_to_open_
 
     from web.app import create_app
     settings = Settings(database_url=str(engine.url), secret_key=KEY)
-    with TestClient(create_app(settings)) as web:
+    with TestClient(create_app(engine, settings)) as web:
         path = done.split("/a/", 1)[1]
         form = web.get(f"/a/{path}")
         assert form.status_code == 200 and 'name="answered_by"' in form.text

@@ -4,7 +4,9 @@ POST does it (mail scanners open every link), and each answer link works once.
 One-time use: the Answer row keeps `link_nonce` (UNIQUE) = action + occurrence + the nonce the
 dispatcher signed (its delivery id). So the three links of one email are each usable once: a
 person can snooze today and mark done from the same email later, but a link used twice (or
-replayed by a scanner) gets a clear page instead of a second answer.
+replayed by a scanner) gets a clear page instead of a second answer, which says who answered
+and when. A link posted into a group by a robot is seen by everyone there: its page asks who is
+answering, and the answer is recorded under that name (the robot's group in brackets).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from db import addresses
+from db import addresses, robots
 from db.models import Answer, Contact
 from db.queries import NotFound, OccurrenceRow, occurrence_row
 from db.vocabulary import Action
@@ -26,7 +28,7 @@ from scheduler.access.links import AnswerLink, LinkError, Signer
 from scheduler.answers.record import Actor, Refused, answer
 from scheduler.answers.snooze import CHOICES, BadDuration, snooze_until
 from scheduler.channels import registry
-from scheduler.i18n import N_, told
+from scheduler.i18n import N_, Text, told
 from web.deps import NowDep, SessionDep, SignerDep
 from web.pages import error_page, render, request_language, said
 
@@ -37,6 +39,8 @@ ACTION_NAMES = {Action.done: N_("Done"), Action.snooze: N_("Snooze"), Action.hel
 SNOOZE_NAMES = {"1d": N_("Tomorrow"), "3d": N_("In 3 working days"), "next-week": N_("Next week")}
 STATUS_NAMES = {"open": N_("open"), "done": N_("done"), "waived": N_("waived"), "cancelled": N_("cancelled")}
 USED = (N_("Link already used"), N_("This link has already been used: open the latest reminder to answer again."))
+ANSWERED_BY = N_("{actor} already answered with this link on {at}: {action}.")
+WHO = N_("Please say who is answering: this link was posted in a group.")
 GONE = (N_("No such duty"),
         N_("The item this link points to no longer exists (the plan may have changed): ask the coordinator."))
 UNUSABLE = N_("Link cannot be used")
@@ -62,8 +66,9 @@ def _open(session: Session, token: str, sign: Signer) -> tuple[AnswerLink, Occur
         raise _Stop(410 if exc.reason == "expired" else 400, UNUSABLE, exc.text) from None
     contact = session.get(Contact, link.contact_id)
     reader = contact.language if contact else None  # the signed contact's language, once we know who
-    if session.exec(select(Answer.id).where(Answer.link_nonce == nonce_key(link))).first() is not None:
-        raise _Stop(410, *USED, reader=reader)
+    used = session.exec(select(Answer).where(Answer.link_nonce == nonce_key(link))).first()
+    if used is not None:
+        raise _Stop(410, USED[0], _who_answered(used), reader=reader)
     try:
         row = occurrence_row(session, link.occurrence_id)
     except NotFound:
@@ -71,6 +76,12 @@ def _open(session: Session, token: str, sign: Signer) -> tuple[AnswerLink, Occur
     if contact is None:
         raise _Stop(404, *GONE)
     return link, row, contact
+
+
+def _who_answered(used: Answer) -> Text:
+    """Who used the link, when and how (a second person opening a group's link learns it was done)."""
+    at = _aware(used.at).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    return Text(ANSWERED_BY, {"actor": used.actor, "at": at, "action": Text(ACTION_NAMES[used.action])})
 
 
 def _snooze_options(row: OccurrenceRow, now: datetime, request: Request) -> dict[str, datetime]:
@@ -83,6 +94,7 @@ def _form(request: Request, link: AnswerLink, row: OccurrenceRow, contact: Conta
     lang = request_language(request, contact.language)
     return render(request, "answer.html", status_code=status_code, reader=lang, link=link, row=row,
                   contact=contact, action=ACTION_NAMES[link.action], snooze_names=SNOOZE_NAMES,
+                  group=contact.role == robots.ROLE,
                   status=STATUS_NAMES.get(row.occurrence.status, row.occurrence.status),
                   problem=said(problem, lang) if problem else None,
                   options=_local(row, _snooze_options(row, now, request)) if link.action == Action.snooze else {})
@@ -111,18 +123,21 @@ def show_answer(token: str, request: Request, session: SessionDep, now: NowDep,
 @router.post("/a/{token}", response_class=HTMLResponse)
 def record_answer(token: str, request: Request, session: SessionDep, now: NowDep, sign: SignerDep,
                   snooze: Annotated[str, Form()] = "1d", note: Annotated[str, Form()] = "",
-                  evidence_url: Annotated[str, Form()] = "") -> HTMLResponse:
+                  evidence_url: Annotated[str, Form()] = "",
+                  answered_by: Annotated[str, Form()] = "") -> HTMLResponse:
     try:
         link, row, contact = _open(session, token, sign)
     except _Stop as stop:
         return error_page(request, stop.status, stop.title, stop.message, reader=stop.reader)
+    if contact.role == robots.ROLE and not answered_by.strip():
+        return _form(request, link, row, contact, now, 400, WHO)
     try:
         until = None
         if link.action == Action.snooze:
             if snooze not in CHOICES:
                 raise BadDuration(snooze)
             until = _snooze_options(row, now, request)[snooze]
-        outcome = answer(session, row.occurrence.id, link.action, actor=Actor(contact.name, contact_id=contact.id),
+        outcome = answer(session, row.occurrence.id, link.action, actor=_actor(contact, answered_by),
                          channel="email", now=now, origin=_origin(request),
                          evidence_url=evidence_url.strip() or None, note=note.strip() or None,
                          snooze_until=until)
@@ -141,6 +156,13 @@ def record_answer(token: str, request: Request, session: SessionDep, now: NowDep
     until = _local(row, {"at": outcome.occurrence.snoozed_until})["at"] if link.action == Action.snooze else None
     return render(request, "answered.html", reader=contact.language, row=row, link=link,
                   action=ACTION_NAMES[link.action], outcome=outcome, snoozed_until=until)
+
+
+def _actor(contact: Contact, answered_by: str) -> Actor:
+    """The contact; for a group's robot, the person who said who they are, in the group's name."""
+    if contact.role == robots.ROLE:
+        return Actor(f"{' '.join(answered_by.split())[:80]}（{contact.name}）"[:200], contact_id=contact.id)
+    return Actor(contact.name, contact_id=contact.id)
 
 
 def _origin(request: Request) -> str | None:
