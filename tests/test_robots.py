@@ -7,7 +7,12 @@ documents them and counts what it would refuse."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -251,3 +256,31 @@ def test_answer_pages_opened_from_a_group_say_who_answered_and_are_safe_to_open_
     with Session(engine) as s:
         answers = s.exec(select(Answer)).all()
     assert len(answers) == 1 and answers[0].actor.startswith("王五")
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_burst_of_200_reminders_through_two_duban_run_processes_arrives_whole_at_most_20_posts_a_minute(
+        cli, engine, office, dingtalk, db_url, tmp_path):
+    office(200)
+    robot = dingtalk.add_robot(secret=SECRET, keyword="督办")
+    bind(cli, dingtalk, robot, "--instead-of-contacts")
+    due = datetime.now(UTC) - timedelta(minutes=1)  # all due at once, already (the planner keeps them)
+    queue_spread(engine, robot_contact(engine), occurrences_of(engine, "市环保局"), due, timedelta(0))
+
+    env = {**os.environ, "DATABASE_URL": db_url, "DUBAN_SECRET_KEY": KEY, "DUBAN_DISPATCH_BATCH": "20"}
+    runs = [subprocess.Popen([sys.executable, "-m", "duban", "run", "--only", "dispatch"], cwd=tmp_path, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 90
+        while len(titles(dingtalk.accepted(robot))) < 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)  # anything sent twice would arrive by now
+    finally:
+        for proc in runs:
+            proc.send_signal(signal.SIGTERM)
+        errors = [proc.communicate(timeout=60)[1] for proc in runs]
+
+    posts = dingtalk.accepted(robot)
+    assert dingtalk.rejected == [], errors
+    assert most_in_a_minute(posts) <= 20
+    assert titles(posts) == Counter({f"督办任务{n:03d}号": 1 for n in range(1, 201)}), errors
