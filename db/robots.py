@@ -13,8 +13,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from db import addresses
-from db.models import AddressState, Contact, ContactAddress, Department, Robot
+from db import addresses, outbox
+from db.models import AddressState, Contact, ContactAddress, Delivery, Department, Robot
+from db.vocabulary import DeliveryStatus
 
 ROLE = "robot"
 
@@ -79,10 +80,15 @@ def name_taken(session: Session, department_id: int, name: str) -> bool:
 
 
 def remove(session: Session, item: Bound) -> None:
-    """Unbind: its contact stops (kept for the history of what it was sent), its address goes."""
+    """Unbind: its contact stops (kept for the history of what it was sent), its address goes,
+    and what was still to be posted is cancelled (the people it may have replaced are planned for
+    again at the next run)."""
     addresses.unbind(session, item.robot.kind, str(item.robot.id))
     item.contact.active = False
     session.add(item.contact)
+    pending = session.exec(select(Delivery.id).where(Delivery.contact_id == item.contact.id,
+                                                     Delivery.status == DeliveryStatus.pending)).all()
+    outbox.set_status(session, pending, DeliveryStatus.cancelled, last_error="robot removed")
 
 
 def enable(session: Session, item: Bound, now: datetime) -> None:

@@ -284,3 +284,23 @@ def test_a_burst_of_200_reminders_through_two_duban_run_processes_arrives_whole_
     assert dingtalk.rejected == [], errors
     assert most_in_a_minute(posts) <= 20
     assert titles(posts) == Counter({f"督办任务{n:03d}号": 1 for n in range(1, 201)}), errors
+
+
+def test_a_removed_robot_posts_nothing_more_and_the_people_it_replaced_are_reminded_again(
+        cli, engine, office, dingtalk):
+    office()
+    robot = dingtalk.add_robot(secret=SECRET, keyword="督办")
+    robot_id = bind(cli, dingtalk, robot, "--instead-of-contacts")
+    run_tick(engine, SEND_AT - timedelta(days=1))  # planned: the robot's reminder for tomorrow waits
+    with Session(engine) as s:
+        assert {c.role for d, c in s.exec(select(Delivery, Contact).join(Contact))
+                if d.status == "pending" and d.occurrence_id is not None} == {"robot"}
+
+    assert cli("robots", "remove", str(robot_id)).exit_code == 0
+    run_tick(engine, SEND_AT)
+
+    assert dingtalk.posts == [] and cli.json("robots", "list") == []
+    with Session(engine) as s:
+        sent = {c.name for d, c in s.exec(select(Delivery, Contact).join(Contact))
+                if d.status == "sent" and d.occurrence_id is not None}
+    assert sent == {"张三"}
