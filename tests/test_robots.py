@@ -37,13 +37,13 @@ SEND_AT = datetime(2016, 9, 14, 1, tzinfo=UTC)  # 09:00 in Shanghai on the due d
 MOBILE = "13800138000"
 
 
-def plan(duties: int) -> str:
+def plan(duties: int, escalate_after: int = 0) -> str:
     rows = "\n".join(f"  - {{id: t{n:03d}, title: 督办任务{n:03d}号, lead: [epb], schedule: 9月14日前完成}}"
                      for n in range(1, duties + 1))
     return f"""\
 version: 1
 plan: {{id: robots, title: 群机器人, issued: 2016-09-01, year: 2016, coordinator: office,
-       remind: {{before: [0], at: "09:00", overdue_every: 0, escalate_after: 0}}}}
+       remind: {{before: [0], at: "09:00", overdue_every: 0, escalate_after: {escalate_after}}}}}
 departments: [{{id: office, name: 市政府办公室}}, {{id: epb, name: 市环保局}}]
 contacts:
   - {{department: office, name: 李主任, email: li@example.org}}
@@ -64,16 +64,16 @@ def office(cli, tmp_path: Path, monkeypatch):
     """A plan whose duties fall due for 市环保局 on 14 Sep 2016 (the test writes how many)."""
     monkeypatch.setenv("DUBAN_SECRET_KEY", KEY)
 
-    def load(duties: int = 1) -> None:
-        (tmp_path / "plan.yaml").write_text(plan(duties), encoding="utf-8")
+    def load(duties: int = 1, escalate_after: int = 0) -> None:
+        (tmp_path / "plan.yaml").write_text(plan(duties, escalate_after), encoding="utf-8")
         result = cli("plan", "load", str(tmp_path / "plan.yaml"))
         assert result.exit_code == 0, result.output
 
     return load
 
 
-def bind(cli, fake: DingTalkFake, robot, *extra: str) -> int:
-    result = cli("robots", "add", "--department", "市环保局", "--kind", "dingtalk", "--url", fake.url(robot),
+def bind(cli, fake: DingTalkFake, robot, *extra: str, department: str = "市环保局") -> int:
+    result = cli("robots", "add", "--department", department, "--kind", "dingtalk", "--url", fake.url(robot),
                  "--secret", SECRET, "--keyword", "督办", "--mention", MOBILE, *extra, "--json")
     assert result.exit_code == 0, result.output
     return int(re.search(r'"id": (\d+)', result.stdout)[1])
@@ -111,7 +111,9 @@ def test_a_robot_bound_with_the_commands_posts_signed_reminders_with_keyword_men
     tested = cli("robots", "test", str(robot_id))
     assert tested.exit_code == 0 and "accepted" in tested.stdout, tested.output
 
-    run_tick(engine, SEND_AT)
+    # The schedule's clock is moved back to 2016; the signature is made with the real one.
+    ticked = cli("tick", "--now", "2016-09-14T09:00:00+08:00")
+    assert ticked.exit_code == 0, ticked.output
 
     assert dingtalk.rejected == [] and dingtalk.problems() == []
     test_post, reminder_post = dingtalk.accepted(robot)
@@ -304,3 +306,14 @@ def test_a_removed_robot_posts_nothing_more_and_the_people_it_replaced_are_remin
         sent = {c.name for d, c in s.exec(select(Delivery, Contact).join(Contact))
                 if d.status == "sent" and d.occurrence_id is not None}
     assert sent == {"张三"}
+
+
+def test_an_overdue_duty_is_escalated_into_the_coordinating_offices_group(cli, engine, office, dingtalk):
+    office(escalate_after=1)
+    robot = dingtalk.add_robot(secret=SECRET, keyword="督办")
+    bind(cli, dingtalk, robot, department="市政府办公室")
+
+    run_tick(engine, SEND_AT + timedelta(days=6))  # 20 Sep 2016: overdue past the escalation day
+
+    (post,) = dingtalk.accepted(robot)
+    assert "督办任务001号" in post.json["markdown"]["text"] and "逾期" in post.json["markdown"]["text"]
