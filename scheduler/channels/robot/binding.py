@@ -16,6 +16,7 @@ from db.models import Department, Robot
 from scheduler.access.sealing import Sealer, mask
 from scheduler.channels import registry
 from scheduler.channels.base import Endpoint, Message, Receipt, Recipient
+from scheduler.channels.feishu import transport as feishu
 from scheduler.i18n import N_, Problem, Text
 
 _MOBILE = re.compile(r"\+?\d{5,15}")
@@ -51,12 +52,25 @@ class RobotIn:
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise Problem(N_("The webhook address must be an https:// URL, as the platform shows it: {url}"),
                           url=mask(url))
-        mentions = tuple(m.strip().replace(" ", "") for m in self.mentions if m.strip())
-        if bad := [m for m in mentions if not _MOBILE.fullmatch(m)]:
-            raise Problem(N_("Not a mobile number to @-mention: {bad}"), bad=", ".join(bad))
+        mentions = _mentions(self.kind, self.mentions)
         return RobotIn(self.kind, url, (self.secret or "").strip() or None, mentions,
                        (self.keyword or "").strip() or None, self.instead, (self.name or "").strip() or None,
                        self.language)
+
+
+def _mentions(kind: str, given: tuple[str, ...]) -> tuple[str, ...]:
+    """Whom the robot @s, cleaned: by mobile number, except on Feishu, whose robots @ only by
+    open_id or email; a Problem naming the ones that cannot be."""
+    mentions = tuple(m.strip().replace(" ", "") for m in given if m.strip())
+    if kind != feishu.NAME:
+        if bad := [m for m in mentions if not _MOBILE.fullmatch(m)]:
+            raise Problem(N_("Not a mobile number to @-mention: {bad}"), bad=", ".join(bad))
+    elif mobiles := [m for m in mentions if _MOBILE.fullmatch(m)]:
+        raise Problem(N_("A Feishu robot cannot @-mention by mobile number ({bad}): give each person's "
+                         "open_id (ou_...) or email instead."), bad=", ".join(mobiles))
+    elif bad := [m for m in mentions if feishu.at_tag(m) is None]:
+        raise Problem(N_("Not an open_id (ou_...) or email to @-mention: {bad}"), bad=", ".join(bad))
+    return mentions
 
 
 @dataclass(frozen=True)
