@@ -166,13 +166,14 @@ BAD = {
 # Values for the other required parameters, so that the one under test is what gets checked.
 GOOD = {"occurrence": "{occ}", "action": "snooze", "contact_id": "1", "contact": "张三", "duty": "demo/1-6",
         "user": "office", "username": "office", "target": "epb", "file": "{plan}", "month": "2016-09",
-        "department": "epb", "name": "王五", "notice": "{plan}"}
+        "department": "epb", "name": "王五", "notice": "{plan}",
+        "url": "https://oapi.dingtalk.com/robot/send?access_token=t0k3n", "kind": "dingtalk"}
 SKIPPED = {("run",)}  # starts the service; its one option is a choice
 
 
 def _kind(name: str, annotation: object) -> str | None:
     """What to try for a parameter: by its type (Optional and Annotated unwrapped), `month` by name."""
-    while typing.get_origin(annotation) in (typing.Annotated, typing.Union, types.UnionType):
+    while typing.get_origin(annotation) in (typing.Annotated, typing.Union, types.UnionType, list):
         annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
     if annotation is str:
         return "month" if name == "month" else "text"
