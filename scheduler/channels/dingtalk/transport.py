@@ -24,8 +24,8 @@ MAX_BYTES = 20000  # markdown.text, UTF-8
 THROTTLE_SECONDS = 600.0
 # errcode -> what it means for the robot. Keyword, signature and IP allow-list refusals share
 # 310000 (errmsg tells which); all say the robot as configured will never post.
-GONE = {300001, 300005, 310000, 400101, 400102}
-INVALID = {40035, 43004, 400105, 460101}  # the message is wrong, not the robot
+GONE = {300001, 300005, 310000, 400013, 400101, 400102, 400106}  # + group dissolved, robot stopped or gone
+INVALID = {40035, 43002, 43004, 400105, 430101, 430102, 430104, 460101}  # the message is wrong, not the robot
 THROTTLED = {130101, 410100}
 
 
