@@ -27,8 +27,8 @@ from duban import wiring
 from duban.service import Planning, tick
 from scheduler.channels.dingtalk.tests.fake import DingTalkFake
 from scheduler.channels.robot.fake import ManualClock
-from scheduler.outbox.rows import reminder, to_rows
 from scheduler.outbox.policy import Slot
+from scheduler.outbox.rows import reminder, to_rows
 from scheduler.settings import Settings
 
 KEY = "robots-test-secret-key-0123456789abcdef"
@@ -116,7 +116,7 @@ def test_a_robot_bound_with_the_commands_posts_signed_reminders_with_keyword_men
     assert ticked.exit_code == 0, ticked.output
 
     assert dingtalk.rejected == [] and dingtalk.problems() == []
-    test_post, reminder_post = dingtalk.accepted(robot)
+    _test, reminder_post = dingtalk.accepted(robot)
     body = reminder_post.json
     assert body["msgtype"] == "markdown" and body["at"]["atMobiles"] == [MOBILE]
     assert "督办任务001号" in body["markdown"]["text"] and f"@{MOBILE}" in body["markdown"]["text"]
@@ -177,7 +177,7 @@ def test_reminders_falling_due_faster_than_the_rate_merge_into_digests_at_most_2
         occurrences = occurrences_of(engine, "市环保局")
         start = datetime.now(UTC)
         queue_spread(engine, robot_contact(engine), occurrences, start, timedelta(seconds=2))
-        settings, d = dispatcher(engine, wall=clock)
+        _, d = dispatcher(engine, wall=clock)
         for step in range(0, 10 * 60, 2):  # ten minutes, a dispatch every two seconds
             asyncio.run(d.run_once(start + timedelta(seconds=step)))
             clock.advance(2)
