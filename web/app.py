@@ -89,9 +89,9 @@ def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], dateti
 
 def _routers() -> list:
     """Every part's router, in the order their paths should match."""
-    from web import answer_links, api, auth, board, health, metrics, plan_import, reports
+    from web import answer_links, api, auth, board, health, metrics, plan_import, reports, robots
     from web import feeds as feed_routes
 
     # feeds first: calendar apps polling them are most of the requests, matched before the rest
     return [feed_routes.router, health.router, metrics.router, answer_links.router, reports.router, api.router,
-            auth.router, board.router, plan_import.router]
+            auth.router, board.router, plan_import.router, robots.router]

@@ -13,7 +13,6 @@ from db import queries, robots
 from duban.cli.common import JsonOpt, database, fail, now, out, print_json, print_table, settings
 from scheduler.access.links import signing_secret
 from scheduler.access.sealing import Sealer
-from scheduler.channels import registry
 from scheduler.channels.base import TransportError
 from scheduler.channels.robot import binding
 from scheduler.i18n import Problem, in_every_language
@@ -94,22 +93,13 @@ def _find(session, robot_id: int) -> robots.Bound:
 @app.command("test")
 def test(robot_id: Annotated[int, typer.Argument(help="The robot's id (duban robots list).")]) -> None:
     """发送测试消息 Post a test message and show the platform's answer."""
-    with database() as session:
+    with database() as session:  # open while posting: the message is made of the rows
         item = _find(session, robot_id)
-        message = binding.test_message(item)
-    channel = registry.spec(item.robot.kind).build(settings())
-
-    async def post():
         try:
-            return await channel.send(message)
-        finally:
-            await channel.close()
-
-    try:
-        receipt = asyncio.run(post())
-    except TransportError as exc:
-        kind = "永久 permanent" if exc.permanent else "暂时 temporary"
-        raise fail(f"平台拒绝 the platform refused it ({kind}): {exc}") from None
+            receipt = asyncio.run(binding.post_test(settings(), item))
+        except TransportError as exc:
+            kind = "永久 permanent" if exc.permanent else "暂时 temporary"
+            raise fail(f"平台拒绝 the platform refused it ({kind}): {exc}") from None
     out.print(f"[green]✓[/green] 已送达 accepted: {binding.describe(receipt)}", highlight=False)
 
 

@@ -141,3 +141,13 @@ def test_message(item: robots.Bound) -> Message:
 
 def describe(receipt: Receipt) -> str:
     return receipt.provider_id or "ok"
+
+
+async def post_test(settings: registry.Settings, item: robots.Bound) -> Receipt:
+    """Post the test message to the robot now, past the outbox (nothing is recorded), with its kind
+    built as the dispatcher builds it: the platform's receipt, or the TransportError it caused."""
+    channel = registry.spec(item.robot.kind).build(settings)
+    try:
+        return await channel.send(test_message(item))
+    finally:
+        await channel.close()
