@@ -16,8 +16,8 @@ import hmac
 from typing import Any
 from urllib.parse import quote_plus
 
-from scheduler.channels.base import Receipt, TransportError
-from scheduler.channels.robot.base import Post, Request, refused
+from scheduler.channels.base import Receipt
+from scheduler.channels.robot.base import Codes, Post, Request, among
 
 NAME = "dingtalk"
 MAX_BYTES = 20000  # markdown.text, UTF-8
@@ -33,6 +33,10 @@ def sign(secret: str, millis: int) -> str:
     """加签: the `sign` query value for `millis` (URL-encoded base64 of the HMAC-SHA256)."""
     mac = hmac.new(secret.encode("utf-8"), f"{millis}\n{secret}".encode(), hashlib.sha256).digest()
     return quote_plus(base64.b64encode(mac).decode("ascii"))
+
+
+CODES = Codes(NAME, ("errcode",), "errmsg", gone=among(GONE), invalid=among(INVALID),
+              throttled=frozenset(THROTTLED), throttle_seconds=THROTTLE_SECONDS)
 
 
 class DingTalk:
@@ -51,15 +55,4 @@ class DingTalk:
         return Request(url, body)
 
     def read(self, status: int, reply: dict[str, Any] | None, text: str) -> Receipt:
-        if reply is None:
-            if status == 404:
-                raise refused(NAME, status, text, gone=True)
-            raise TransportError(f"dingtalk: HTTP {status}, not JSON: {text[:200]}")
-        code, said = reply.get("errcode"), str(reply.get("errmsg", ""))
-        if code == 0:
-            return Receipt(provider_id=f"dingtalk:{said or 'ok'}")
-        if code in THROTTLED:
-            raise refused(NAME, code, said, throttled=THROTTLE_SECONDS)
-        if code in GONE or code in INVALID:
-            raise refused(NAME, code, said, gone=code in GONE, invalid=code in INVALID)
-        raise refused(NAME, code, said)  # busy (-1) or unknown: tried again later, never lost
+        return CODES.read(status, reply, text)

@@ -20,8 +20,15 @@ import hmac
 import re
 from typing import Any
 
-from scheduler.channels.base import Receipt, TransportError
-from scheduler.channels.robot.base import MAX_MENTIONS, Post, Request, refused, reserve
+from scheduler.channels.base import Receipt
+from scheduler.channels.robot.base import (
+    MAX_MENTIONS,
+    Codes,
+    Post,
+    Request,
+    among,
+    reserve,
+)
 
 NAME = "feishu"
 MAX_BODY = 20 * 1024  # the whole request body
@@ -64,6 +71,12 @@ def lark_md(text: str) -> str:
     return text.replace("<", "&#60;").replace(">", "&#62;")
 
 
+CODES = Codes(NAME, ("code", "StatusCode"), "msg",
+              # 19001 is both "param invalid" and, for an unknown token, the robot gone: its msg tells
+              gone=lambda code, said: code in GONE or (code == 19001 and "token" in said.lower()),
+              invalid=among(INVALID), throttled=frozenset(THROTTLED), throttle_seconds=THROTTLE_SECONDS)
+
+
 class Feishu:
     name = NAME
 
@@ -82,16 +95,4 @@ class Feishu:
         return Request(post.url, body)
 
     def read(self, status: int, reply: dict[str, Any] | None, text: str) -> Receipt:
-        if reply is None:
-            if status == 404:
-                raise refused(NAME, status, text, gone=True)
-            raise TransportError(f"feishu: HTTP {status}, not JSON: {text[:200]}")
-        code, said = reply.get("code", reply.get("StatusCode")), str(reply.get("msg", ""))
-        if code == 0:
-            return Receipt(provider_id=f"feishu:{said or 'ok'}")
-        if code in THROTTLED:
-            raise refused(NAME, code, said, throttled=THROTTLE_SECONDS)
-        gone = code in GONE or (code == 19001 and "token" in said.lower())
-        if gone or code in INVALID:
-            raise refused(NAME, code, said, gone=gone, invalid=not gone)
-        raise refused(NAME, code, said)  # busy or unknown: tried again later, never lost
+        return CODES.read(status, reply, text)

@@ -95,6 +95,40 @@ def refused(kind: str, code: object, said: str, *, gone: bool = False, invalid: 
     return TransportError(text, retry_after=throttled, throttled=throttled is not None)
 
 
+@dataclass(frozen=True)
+class Codes:
+    """How a chat platform answers in its JSON body (often with HTTP 200): which key holds the
+    code and which the message, and what each code means for the robot."""
+
+    kind: str
+    code: tuple[str, ...]  # the keys the code may sit under, first found wins
+    message: str
+    gone: Callable[[object, str], bool]  # the robot as configured will never post
+    invalid: Callable[[object, str], bool]  # this message will never be taken
+    throttled: frozenset[object] = frozenset()
+    throttle_seconds: float = THROTTLE_SECONDS
+
+    def read(self, status: int, reply: dict[str, Any] | None, text: str) -> Receipt:
+        """The receipt, or the refusal sorted: gone, invalid, throttled, else temporary."""
+        if reply is None:
+            if status == 404:
+                raise refused(self.kind, status, text, gone=True)
+            raise TransportError(f"{self.kind}: HTTP {status}, not JSON: {text[:200]}")
+        code = next((reply[k] for k in self.code if k in reply), None)
+        said = str(reply.get(self.message, ""))
+        if code == 0:
+            return Receipt(provider_id=f"{self.kind}:{said or 'ok'}")
+        if code in self.throttled:
+            raise refused(self.kind, code, said, throttled=self.throttle_seconds)
+        if self.gone(code, said) or self.invalid(code, said):
+            raise refused(self.kind, code, said, gone=self.gone(code, said), invalid=True)
+        raise refused(self.kind, code, said)  # busy or unknown: tried again later, never lost
+
+
+def among(codes: set[int]) -> Callable[[object, str], bool]:
+    return lambda code, said: code in codes
+
+
 class RobotChannel:
     """One robot kind as a channel of the registry."""
 

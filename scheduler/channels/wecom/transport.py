@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from scheduler.channels.base import Message, Receipt, Recipient, TransportError
-from scheduler.channels.robot.base import Post, Request, RobotChannel, refused
+from scheduler.channels.robot.base import Codes, Post, Request, RobotChannel, among
 from scheduler.i18n import N_, Text
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,11 @@ THROTTLE_SECONDS = 60.0  # 20 a minute: a minute is the longest the robot can be
 GONE = {93000}  # invalid webhook url: the robot was removed or the key is wrong
 THROTTLED = {45009}  # api freq out of limit
 BUSY = {-1}  # system busy
+
+
+CODES = Codes(NAME, ("errcode",), "errmsg", gone=among(GONE),
+              invalid=lambda code, said: isinstance(code, int) and 40000 <= code < 50000,  # the message, not the robot
+              throttled=frozenset(THROTTLED), throttle_seconds=THROTTLE_SECONDS)
 
 
 class WeCom:
@@ -43,20 +48,7 @@ class WeCom:
             "content": content, "mentioned_mobile_list": list(post.mentions)}})
 
     def read(self, status: int, reply: dict[str, Any] | None, text: str) -> Receipt:
-        if reply is None:
-            if status == 404:
-                raise refused(NAME, status, text, gone=True)
-            raise TransportError(f"wecom: HTTP {status}, not JSON: {text[:200]}")
-        code, said = reply.get("errcode"), str(reply.get("errmsg", ""))
-        if code == 0:
-            return Receipt(provider_id=f"wecom:{said or 'ok'}")
-        if code in THROTTLED:
-            raise refused(NAME, code, said, throttled=THROTTLE_SECONDS)
-        if code in GONE:
-            raise refused(NAME, code, said, gone=True)
-        if isinstance(code, int) and 40000 <= code < 50000:  # the message is wrong, not the robot
-            raise refused(NAME, code, said, invalid=True)
-        raise refused(NAME, code, said)  # busy or unknown: tried again later, never lost
+        return CODES.read(status, reply, text)
 
 
 def slots(recipient: Recipient) -> int:
