@@ -27,6 +27,7 @@ from duban import wiring
 from duban.service import Planning, tick
 from scheduler.channels.dingtalk.tests.fake import DingTalkFake
 from scheduler.channels.robot.fake import ManualClock
+from scheduler.channels.wecom.tests.fake import WeComFake
 from scheduler.outbox.policy import Slot
 from scheduler.outbox.rows import reminder, to_rows
 from scheduler.settings import Settings
@@ -317,3 +318,27 @@ def test_an_overdue_duty_is_escalated_into_the_coordinating_offices_group(cli, e
 
     (post,) = dingtalk.accepted(robot)
     assert "督办任务001号" in post.json["markdown"]["text"] and "逾期" in post.json["markdown"]["text"]
+
+
+def test_a_digest_that_needs_more_than_20_wecom_posts_sends_20_and_the_rest_a_minute_later(
+        cli, engine, office):
+    clock = ManualClock()
+    with WeComFake(clock=clock) as wecom:
+        office(200)
+        robot = wecom.add_robot()
+        result = cli("robots", "add", "--department", "市环保局", "--kind", "wecom", "--url", wecom.url(robot))
+        assert result.exit_code == 0, result.output
+        _, d = dispatcher(engine, wall=clock)
+        settings = Settings(database_url=str(engine.url), channels=["console"], secret_key=KEY)
+        planning = Planning(wiring.calendars(settings), horizon_days=60)
+
+        asyncio.run(tick(engine, planning, d, SEND_AT))
+        first = list(wecom.accepted(robot))
+        clock.advance(62)
+        asyncio.run(tick(engine, planning, d, SEND_AT + timedelta(seconds=62)))
+
+        posts = wecom.accepted(robot)
+        assert len(first) == 20 and len(posts) > 20 and wecom.rejected == []
+        assert all(len(p.json["markdown"]["content"].encode()) <= 4096 for p in posts)
+        seen = Counter(t for p in posts for t in re.findall(r"督办任务\d{3}号", p.json["markdown"]["content"]))
+        assert len(seen) == 200 and set(seen.values()) == {1}

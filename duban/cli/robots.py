@@ -13,6 +13,7 @@ from db import queries, robots
 from duban.cli.common import JsonOpt, database, fail, now, out, print_json, print_table, settings
 from scheduler.access.links import signing_secret
 from scheduler.access.sealing import Sealer
+from scheduler.bounds import parse_id
 from scheduler.channels.base import TransportError
 from scheduler.channels.robot import binding
 from scheduler.i18n import Problem, in_every_language
@@ -91,7 +92,7 @@ def _find(session, robot_id: int) -> robots.Bound:
 
 
 @app.command("test")
-def test(robot_id: Annotated[int, typer.Argument(help="The robot's id (duban robots list).")]) -> None:
+def test(robot_id: Annotated[int, typer.Argument(parser=parse_id, help="The robot's id (duban robots list).")]) -> None:
     """发送测试消息 Post a test message and show the platform's answer."""
     with database() as session:  # open while posting: the message is made of the rows
         item = _find(session, robot_id)
@@ -104,7 +105,7 @@ def test(robot_id: Annotated[int, typer.Argument(help="The robot's id (duban rob
 
 
 @app.command("remove")
-def remove(robot_id: Annotated[int, typer.Argument(help="The robot's id.")]) -> None:
+def remove(robot_id: Annotated[int, typer.Argument(parser=parse_id, help="The robot's id.")]) -> None:
     """移除群机器人 Unbind a robot: it posts nothing more (what it was sent stays in the history)."""
     with database() as session:
         item = _find(session, robot_id)
@@ -113,7 +114,7 @@ def remove(robot_id: Annotated[int, typer.Argument(help="The robot's id.")]) -> 
 
 
 @app.command("enable")
-def enable(robot_id: Annotated[int, typer.Argument(help="The robot's id.")]) -> None:
+def enable(robot_id: Annotated[int, typer.Argument(parser=parse_id, help="The robot's id.")]) -> None:
     """重新启用 Post again after the platform refused the robot (once it is fixed)."""
     with database() as session:
         item = _find(session, robot_id)
