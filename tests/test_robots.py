@@ -342,3 +342,18 @@ def test_a_digest_that_needs_more_than_20_wecom_posts_sends_20_and_the_rest_a_mi
         assert all(len(p.json["markdown"]["content"].encode()) <= 4096 for p in posts)
         seen = Counter(t for p in posts for t in re.findall(r"督办任务\d{3}号", p.json["markdown"]["content"]))
         assert len(seen) == 200 and set(seen.values()) == {1}
+
+
+def test_binding_refuses_what_no_platform_takes_with_a_clear_message(cli, office):
+    office()
+    url = "https://oapi.dingtalk.com/robot/send?access_token=t0k3n"
+    cases = {("--url", "oapi.dingtalk.com/robot/send"): "https://",
+             ("--url", url, "--mention", "张三"): "张三",
+             ("--url", url, *[a for n in range(21) for a in ("--mention", f"1380013{n:04d}")]): "20",
+             ("--url", url, "--keyword", "督" * 101): "100"}
+    for args, named in cases.items():
+        result = cli("robots", "add", "--department", "市环保局", "--kind", "dingtalk", *args)
+        assert result.exit_code == 1 and named in result.stderr and "Traceback" not in result.output
+    unknown = cli("robots", "add", "--department", "不存在的局", "--kind", "dingtalk", "--url", url)
+    assert unknown.exit_code == 1 and "不存在的局" in unknown.stderr
+    assert cli.json("robots", "list") == []

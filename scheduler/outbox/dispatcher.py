@@ -397,7 +397,10 @@ class Dispatcher:
                           "permanent": False, "error": None, "provider_message_id": None} | result for r in group)
 
         async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.policy.tries), wait=_retry_wait(self.policy),
+                # A rated channel is not retried in-process: each try is a post the platform counts,
+                # and only the shared send window may decide when the next one goes.
+                stop=stop_after_attempt(1 if registry.spec(channel).rates else self.policy.tries),
+                wait=_retry_wait(self.policy),
                 retry=retry_if_exception(lambda e: isinstance(e, TransportError) and not e.permanent
                                          and not e.throttled),
                 reraise=True, **kwargs):

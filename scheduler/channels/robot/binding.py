@@ -17,6 +17,7 @@ from scheduler.access.sealing import Sealer, mask
 from scheduler.channels import registry
 from scheduler.channels.base import Endpoint, Message, Receipt, Recipient
 from scheduler.channels.feishu import transport as feishu
+from scheduler.channels.robot.base import KEYWORD_LENGTH, MAX_MENTIONS
 from scheduler.i18n import N_, Problem, Text
 
 _MOBILE = re.compile(r"\+?\d{5,15}")
@@ -53,6 +54,10 @@ class RobotIn:
             raise Problem(N_("The webhook address must be an https:// URL, as the platform shows it: {url}"),
                           url=mask(url))
         mentions = _mentions(self.kind, self.mentions)
+        if len(mentions) > MAX_MENTIONS:
+            raise Problem(N_("At most {n} people can be @-mentioned by one robot."), n=MAX_MENTIONS)
+        if len((self.keyword or "").strip()) > KEYWORD_LENGTH:
+            raise Problem(N_("The keyword is longer than {n} characters."), n=KEYWORD_LENGTH)
         return RobotIn(self.kind, url, (self.secret or "").strip() or None, mentions,
                        (self.keyword or "").strip() or None, self.instead, (self.name or "").strip() or None,
                        self.language)
