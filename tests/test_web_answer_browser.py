@@ -39,7 +39,7 @@ def test_pressing_done_in_a_browser_marks_the_occurrence_done(world, web_server)
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "answer-link.png"), full_page=True)
             page.goto(url)  # the same link again
-            assert "已经用过" in page.inner_text("main")
+            assert "张三 已于" in page.inner_text("main")  # used: it says who answered and when
         finally:
             browser.close()
     with Session(world) as session:
