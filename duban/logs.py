@@ -32,6 +32,9 @@ _SHAPES = [
     (re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}"), MASK),  # a bare Bot API token
     (re.compile(r"(/(?:a|u|feeds|telegram)/)[A-Za-z0-9._~%=+-]+"), rf"\1{MASK}"),  # secret paths
     (re.compile(r"([?&]start=|/start(?:@\w+)?[ \t]+)[A-Za-z0-9_-]+"), rf"\1{MASK}"),  # invite codes
+    # group robots' webhooks: DingTalk ?access_token= and &sign=, WeCom ?key=, Feishu /bot/v2/hook/<token>
+    (re.compile(r"([?&](?:access_token|key|sign)=)[^&\s\"']+"), rf"\1{MASK}"),
+    (re.compile(r"(/hooks?/)[A-Za-z0-9._~%-]+"), rf"\1{MASK}"),
 ]
 
 

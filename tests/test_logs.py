@@ -92,6 +92,9 @@ def test_secrets_in_messages_arguments_and_tracebacks_are_masked(logged, telegra
     log.info("keys %s %s %r", SECRET_KEY, OPS_TOKEN, settings.database_url)
     log.info("links https://d.example/a/eyJ.abc.def https://d.example/u/NDU.xyz /feeds/Zm9v-YmFy.ics "
              "/telegram/%s t.me/duban_bot?start=inv1te-c0de and /start inv1te-c0de", webhook.secret(settings))
+    log.debug("HTTP Request: POST https://oapi.dingtalk.com/robot/send?access_token=d1ngt0k3n&timestamp=1&sign=s1gn%3D "
+              "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=w3c0m-k3y "
+              "https://open.feishu.cn/open-apis/bot/v2/hook/f31shu-t0k3n")
     try:
         raise ConnectionError(f"cannot reach smtp://duban:{quote(SMTP_PASSWORD, safe='')}@mail.example "
                               f"with {SMTP_PASSWORD} nor postgresql://u@h/db?password=pw-in-the-query")
@@ -103,7 +106,8 @@ def test_secrets_in_messages_arguments_and_tracebacks_are_masked(logged, telegra
         "database password": DB_PASSWORD, "database ssl password": "k3y-pa55", "query password": "pw-in-the-query",
         "smtp password": SMTP_PASSWORD, "smtp password in a URL": quote(SMTP_PASSWORD, safe=""),
         "answer link": "eyJ.abc.def", "unsubscribe link": "NDU.xyz", "feed token": "Zm9v-YmFy",
-        "webhook secret": webhook.secret(settings), "invite code": "inv1te-c0de"})
+        "webhook secret": webhook.secret(settings), "invite code": "inv1te-c0de", "dingtalk token": "d1ngt0k3n",
+        "dingtalk signature": "s1gn", "wecom key": "w3c0m-k3y", "feishu token": "f31shu-t0k3n"})
     assert "/bot***/getUpdates" in logged.text and "/feeds/***" in logged.text
     assert "Traceback" in logged.text and "ConnectionError: cannot reach smtp://duban:***@mail.example" in logged.text
 
