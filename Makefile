@@ -1,22 +1,37 @@
 # Duban: `make run` starts the service on SQLite with the console channel; `make test` runs every test.
-PY ?= $(shell command -v python3.11 || command -v python3)
+# Python 3.11, 3.12 or 3.13: the newest on PATH that runs (a pyenv shim of a version not selected
+# does not), else python3 for the check below to name; PY=/path/to/python chooses one.
+PYTHONS := python3.13 python3.12 python3.11
+PY ?= $(or $(shell for p in $(PYTHONS); do $$p -c 'import sys' 2>/dev/null && command -v $$p && break; done),python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two installs: what running needs (`make run`), and the test tools on top (`make test`: pytest,
+# Playwright, ruff, ...). Each stamp is renewed when pyproject.toml or constraints.txt change.
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+PYTHON_CHECK := import sys; v = sys.version_info[:2]; sys.exit(None if (3, 11) <= v <= (3, 13) else \
+	"Duban needs Python 3.11, 3.12 or 3.13, found %d.%d: install one, or name it with make PY=/path/to/python3.13" % v)
 export TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system run test bench lint i18n clean
+.PHONY: install install-test system run test bench lint i18n clean
 
-install: $(STAMP)
+install: $(RUN_STAMP)
+install-test: $(TEST_STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
-	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Duban needs Python 3.11, found " + sys.version' 
+$(BIN)/python:
+	@$(PY) -c '$(PYTHON_CHECK)'
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(TEST_STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
-	touch $(STAMP)
+	touch $@
 
 run: install
 	$(BIN)/duban db upgrade
@@ -32,14 +47,14 @@ system:
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; fi
 
-test: install system
+test: install-test system
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
-bench: install
+bench: install-test
 	$(BIN)/python -m bench
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 
 # Re-extract the words people read (babel.cfg) into locales/{zh,en}: then translate the new

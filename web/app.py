@@ -1,5 +1,5 @@
-"""The HTTP side in one FastAPI app: feeds, answer links, the board, reports, the JSON API,
-health and metrics. Each concern is its own module with a `router`; this file only joins them.
+"""The HTTP side in one FastAPI app: feeds, answer links, the board, reports, the JSON API and
+its docs, health and metrics. Each concern is its own module with a `router`; this file only joins them.
 
 The app holds no globals: the engine, settings and clock live in `app.state`, so tests build
 as many apps as they like against their own databases and clocks.
@@ -20,18 +20,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scheduler.access.links import signer_for
 from scheduler.calendar.workdays import calendars
 from scheduler.settings import Settings
+from web import api_docs
 from web.proxies import TrustedProxies
 
-DOCS = "/api/docs"
 # The pages use no JavaScript, fetch nothing from elsewhere and draw charts as inline SVG; only
 # style="" attributes and the <style> of base.html need 'unsafe-inline' (styles, not scripts).
 PAGE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
                "frame-ancestors 'none'; base-uri 'none'")
-# FastAPI's Swagger UI (/api/docs) runs an inline script and loads its bundle from jsdelivr; it
-# shows no data of ours (it reads /api/openapi.json), so this one page gets its own policy.
-DOCS_POLICY = ("default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-               "style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-               "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+# Swagger UI (/api/docs) runs scripts, all from this server (web/api_docs.py); it shows no data of
+# ours until it reads /api/openapi.json, so this one page gets its own policy.
+DOCS_POLICY = api_docs.POLICY
 HEADERS = [(b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
            (b"referrer-policy", b"no-referrer")]  # answer links carry their signed token in the URL
 NAMES = {name for name, _ in HEADERS} | {b"content-security-policy"}
@@ -46,7 +44,7 @@ class SecurityHeaders:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        policy = (DOCS_POLICY if scope["path"] == DOCS else PAGE_POLICY).encode()
+        policy = (DOCS_POLICY if scope["path"] == api_docs.DOCS else PAGE_POLICY).encode()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -74,8 +72,7 @@ def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], dateti
     process root passes the bot's webhook route in Telegram webhook mode: web/ imports no bot/)."""
     from web import pages
 
-    app = DubanApp(title="Duban 督办", version="1", docs_url=DOCS, openapi_url="/api/openapi.json",
-                  redoc_url=None)
+    app = DubanApp(title="Duban 督办", version="1", docs_url=None, openapi_url=api_docs.OPENAPI, redoc_url=None)
     app.state.engine = engine
     app.state.settings = settings
     app.state.clock = clock
@@ -94,4 +91,4 @@ def _routers() -> list:
 
     # feeds first: calendar apps polling them are most of the requests, matched before the rest
     return [feed_routes.router, health.router, metrics.router, answer_links.router, reports.router, api.router,
-            auth.router, board.router, plan_import.router, robots.router]
+            api_docs.router, auth.router, board.router, plan_import.router, robots.router]
