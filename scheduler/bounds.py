@@ -88,8 +88,8 @@ def parse_moment(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"时间格式错误 not a time {text!r}: expected ISO 8601, e.g. 2016-09-30T09:00 or "
-                         "2016-09-30T01:00:00+00:00") from None
+        raise ValueError(f"时间格式错误 not a time {text!r}: expected ISO 8601, e.g. 2016-09-30 09:00 (the "
+                         "deployment's time zone, DUBAN_TIMEZONE) or 2016-09-30T01:00+00:00") from None
     return check_moment(value)
 
 

@@ -1,7 +1,10 @@
 """iCal feeds: a department's, a contact's or everyone's deadlines as one VCALENDAR (RFC 5545).
 
 Data in, bytes out: `load` reads the rows, `render` builds the calendar, `fingerprint` is the cheap
-query the web side turns into an ETag. Deadlines are all-day VEVENTs. A recurring duty is ONE
+query the web side turns into an ETag. Deadlines are all-day VEVENTs on the plan's local date (an
+event's deadline counted in days too: the day it ends there, never its UTC date); only deadlines
+counted in hours are timed, in the plan's zone. Who answered and when is shown in the deployment's
+time zone (DUBAN_TIMEZONE). A recurring duty is ONE
 VEVENT per department: an RRULE guessed from its schedule, then checked against the planner's own
 occurrences by expanding it, with RDATE for days the rule misses and EXDATE for days it adds (a
 working-day shift, a clamped 31st), so every client expands exactly the planner's dates. Answered
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
@@ -24,7 +27,8 @@ from sqlmodel import Session, select
 from db.models import Contact, Department, Duty, Occurrence, Plan
 from db.vocabulary import OccurrenceKind, OccurrenceStatus
 from scheduler.access.feed_tokens import Scope
-from scheduler.calendar.schedules import DUE_ON_RE, Schedule
+from scheduler.calendar.schedules import DUE_ON_RE, WITHIN_RE, Schedule
+from scheduler.moments import DEFAULT_TZ, local_day, shown
 from scheduler.outbox.policy import Policy
 
 REFRESH = timedelta(hours=1)
@@ -47,6 +51,7 @@ class FeedData:
     name: str
     rows: list[Row] = field(default_factory=list)
     show_department: bool = False
+    zone: tzinfo = DEFAULT_TZ  # the deployment's: answered times are shown in it
 
 
 def _utc(moment: datetime) -> datetime:
@@ -96,7 +101,7 @@ def last_modified(print_: tuple) -> datetime:
     return max(stamps, default=EPOCH)
 
 
-def load(session: Session, scope: Scope) -> FeedData:
+def load(session: Session, scope: Scope, zone: tzinfo = DEFAULT_TZ) -> FeedData:
     dept_id = _department_id(session, scope)
     depts = {d.id: d for d in session.exec(select(Department))}
     duties = {d.id: d for d in session.exec(select(Duty))}
@@ -109,7 +114,7 @@ def load(session: Session, scope: Scope) -> FeedData:
         who = session.get(Contact, scope.contact_id).name if scope.kind == "contact" else None
         dept = depts.get(dept_id)
         name = f"督办 · {dept.name if dept else ''}{' · ' + who if who else ''}"
-    return FeedData(name, rows, show_department=scope.kind == "all")
+    return FeedData(name, rows, show_department=scope.kind == "all", zone=zone)
 
 
 # --- the recurrence of one duty for one department ----------------------------------------------
@@ -181,11 +186,11 @@ def _summary(row: Row, data: FeedData) -> str:
     return f"[{row.dept.name}] {title}" if data.show_department else title
 
 
-def _closed(summary: str, occ: Occurrence, tz: str) -> str:
+def _closed(summary: str, occ: Occurrence, zone: tzinfo) -> str:
     mark = CLOSED.get(occ.status)
     if not mark:
         return summary
-    when = _utc(occ.done_at).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") if occ.done_at else ""
+    when = shown(occ.done_at, zone)
     return f"{mark} {summary}（{occ.done_by or ''} {when}）".replace(" ）", "）")
 
 
@@ -200,15 +205,29 @@ def _alarms(ev: Event, row: Row) -> None:
         ev.add_component(alarm)
 
 
+def _timed(row: Row) -> bool:
+    """A deadline counted in hours after an event: a moment, not a day."""
+    if row.occ.due_at is None:
+        return False
+    m = WITHIN_RE.match(Schedule.model_validate(row.duty.schedule).within or "0 days")
+    return m is not None and m["unit"] == "hours"
+
+
+def all_day(row: Row) -> date:
+    """The day a deadline is shown on: the plan's local date (an event's deadline time read there)."""
+    occ = row.occ
+    return local_day(occ.due_at, ZoneInfo(row.plan.timezone)) if occ.due_at is not None else occ.due
+
+
 def _event(row: Row, uid: str, summary: str, public_url: str, rows: list[Row], *, instance: bool) -> Event:
     ev = Event()
     ev.add("uid", uid)
-    occ = row.occ
-    if occ.due_at is not None:
-        ev.add("dtstart", _utc(occ.due_at).astimezone(ZoneInfo(row.plan.timezone)))
+    if _timed(row):
+        ev.add("dtstart", _utc(row.occ.due_at).astimezone(ZoneInfo(row.plan.timezone)))
     else:
-        ev.add("dtstart", occ.due)
-        ev.add("dtend", occ.due + timedelta(days=1))
+        day = all_day(row)
+        ev.add("dtstart", day)
+        ev.add("dtend", day + timedelta(days=1))
     ev.add("summary", summary)
     ev.add("description", _description(row, public_url, instance=instance))
     ev.add("transp", "TRANSPARENT")
@@ -242,7 +261,7 @@ def _series(rows: list[Row], data: FeedData, public_url: str) -> list[Event]:
     found = [master]
     for r in rows:
         if r.occ.status in CLOSED:
-            ev = _event(r, uid, _closed(_summary(r, data), r.occ, r.plan.timezone), public_url, [r], instance=True)
+            ev = _event(r, uid, _closed(_summary(r, data), r.occ, data.zone), public_url, [r], instance=True)
             ev.add("recurrence-id", r.occ.due)
             found.append(ev)
     return found
@@ -264,7 +283,7 @@ def render(data: FeedData, *, public_url: str) -> bytes:
         if row.occ.kind == OccurrenceKind.recurring:
             series[(row.duty.id, row.dept.id)].append(row)
         else:
-            summary = _closed(_summary(row, data), row.occ, row.plan.timezone)
+            summary = _closed(_summary(row, data), row.occ, data.zone)
             events.append(_event(row, _uid(row), summary, public_url, [row], instance=True))
     for rows in series.values():
         events += _series(rows, data, public_url)
@@ -278,5 +297,6 @@ def render(data: FeedData, *, public_url: str) -> bytes:
     return cal.to_ical()
 
 
-def feed_bytes(session: Session, scope: Scope, *, public_url: str) -> bytes:
-    return render(load(session, scope), public_url=public_url)
+def feed_bytes(session: Session, scope: Scope, *, public_url: str, zone: tzinfo = DEFAULT_TZ) -> bytes:
+    """The feed's bytes; `zone` is the deployment's (DUBAN_TIMEZONE), for who answered when."""
+    return render(load(session, scope, zone), public_url=public_url)

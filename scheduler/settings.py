@@ -9,11 +9,13 @@ import re
 from datetime import date
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scheduler.channels import registry
+from scheduler.moments import DEFAULT_ZONE, zone_named
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = f"sqlite:///{ROOT / 'var' / 'duban.db'}"
@@ -34,6 +36,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(DEFAULT_DB, validation_alias=AliasChoices("DATABASE_URL", "DUBAN_DATABASE_URL"))
     horizon_days: int = Field(400, ge=1, le=3660)
+    timezone: str = DEFAULT_ZONE  # what people type and read (--now, --at, output, reports, board, feeds)
     extra_holidays: list[date] = Field(default_factory=list)
     extra_workdays: list[date] = Field(default_factory=list)
     public_url: str = "http://127.0.0.1:8080"
@@ -83,6 +86,17 @@ class Settings(BaseSettings):
                              f"{SECRET_KEY_LENGTH} characters; make one with {MAKE_SECRET}, or leave it unset "
                              "to use the generated secret file")
         return key
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        """An IANA zone name (scheduler/moments.py): a typo would shift every time people read."""
+        return zone_named(name).key
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The deployment's time zone: moments typed without an offset are in it, moments shown are."""
+        return ZoneInfo(self.timezone)
 
     @field_validator("channels")
     @classmethod

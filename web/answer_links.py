@@ -11,9 +11,8 @@ answering, and the answer is recorded under that name (the robot's group in brac
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
@@ -30,7 +29,7 @@ from scheduler.answers.snooze import CHOICES, BadDuration, snooze_until
 from scheduler.channels import registry
 from scheduler.i18n import N_, Text, told
 from web.deps import NowDep, SessionDep, SignerDep
-from web.pages import error_page, render, request_language, said
+from web.pages import error_page, local_time, render, request_language, said
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,7 +57,7 @@ class _Stop(Exception):
         self.status, self.title, self.message, self.reader = status, title, message, reader
 
 
-def _open(session: Session, token: str, sign: Signer) -> tuple[AnswerLink, OccurrenceRow, Contact]:
+def _open(session: Session, token: str, sign: Signer, request: Request) -> tuple[AnswerLink, OccurrenceRow, Contact]:
     """The verified link, what it answers and who for; raises _Stop with the page to show."""
     try:
         link = sign.verify_answer(token)
@@ -68,7 +67,7 @@ def _open(session: Session, token: str, sign: Signer) -> tuple[AnswerLink, Occur
     reader = contact.language if contact else None  # the signed contact's language, once we know who
     used = session.exec(select(Answer).where(Answer.link_nonce == nonce_key(link))).first()
     if used is not None:
-        raise _Stop(410, USED[0], _who_answered(used), reader=reader)
+        raise _Stop(410, USED[0], _who_answered(used, request), reader=reader)
     try:
         row = occurrence_row(session, link.occurrence_id)
     except NotFound:
@@ -78,9 +77,9 @@ def _open(session: Session, token: str, sign: Signer) -> tuple[AnswerLink, Occur
     return link, row, contact
 
 
-def _who_answered(used: Answer) -> Text:
+def _who_answered(used: Answer, request: Request) -> Text:
     """Who used the link, when and how (a second person opening a group's link learns it was done)."""
-    at = _aware(used.at).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    at = local_time(request, used.at)
     return Text(ANSWERED_BY, {"actor": used.actor, "at": at, "action": Text(ACTION_NAMES[used.action])})
 
 
@@ -97,24 +96,19 @@ def _form(request: Request, link: AnswerLink, row: OccurrenceRow, contact: Conta
                   group=contact.role == robots.ROLE,
                   status=STATUS_NAMES.get(row.occurrence.status, row.occurrence.status),
                   problem=said(problem, lang) if problem else None,
-                  options=_local(row, _snooze_options(row, now, request)) if link.action == Action.snooze else {})
+                  options=_local(request, _snooze_options(row, now, request)) if link.action == Action.snooze else {})
 
 
-def _local(row: OccurrenceRow, options: dict[str, datetime]) -> dict[str, str]:
-    """The snooze times as the plan's local clock reads them."""
-    tz = ZoneInfo(row.plan.timezone)
-    return {c: _aware(when).astimezone(tz).strftime("%Y-%m-%d %H:%M") for c, when in options.items()}
-
-
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+def _local(request: Request, options: dict[str, datetime]) -> dict[str, str]:
+    """The snooze times as people read them (the deployment's time zone)."""
+    return {c: local_time(request, when) for c, when in options.items()}
 
 
 @router.get("/a/{token}", response_class=HTMLResponse)
 def show_answer(token: str, request: Request, session: SessionDep, now: NowDep,
                 sign: SignerDep) -> HTMLResponse:
     try:
-        link, row, contact = _open(session, token, sign)
+        link, row, contact = _open(session, token, sign, request)
     except _Stop as stop:
         return error_page(request, stop.status, stop.title, stop.message, reader=stop.reader)
     return _form(request, link, row, contact, now)
@@ -126,7 +120,7 @@ def record_answer(token: str, request: Request, session: SessionDep, now: NowDep
                   evidence_url: Annotated[str, Form()] = "",
                   answered_by: Annotated[str, Form()] = "") -> HTMLResponse:
     try:
-        link, row, contact = _open(session, token, sign)
+        link, row, contact = _open(session, token, sign, request)
     except _Stop as stop:
         return error_page(request, stop.status, stop.title, stop.message, reader=stop.reader)
     if contact.role == robots.ROLE and not answered_by.strip():
@@ -153,7 +147,7 @@ def record_answer(token: str, request: Request, session: SessionDep, now: NowDep
     except IntegrityError:  # the same link pressed twice at once: the other press recorded it
         session.rollback()
         return error_page(request, 410, *USED, reader=contact.language)
-    until = _local(row, {"at": outcome.occurrence.snoozed_until})["at"] if link.action == Action.snooze else None
+    until = local_time(request, outcome.occurrence.snoozed_until) if link.action == Action.snooze else None
     return render(request, "answered.html", reader=contact.language, row=row, link=link,
                   action=ACTION_NAMES[link.action], outcome=outcome, snoozed_until=until)
 

@@ -5,7 +5,7 @@ and the bot; pydantic models describe requests and responses, so /api/openapi.js
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -23,12 +23,14 @@ from db.queries import (
     today_in,
 )
 from db.vocabulary import Action, OccurrenceStatus
+from scheduler import moments
 from scheduler.answers.events import record_event
 from scheduler.answers.record import ACTIONS, Actor, Refused, answer
 from scheduler.answers.snooze import MAX_SNOOZE, BadDuration, snooze_until
 from scheduler.bounds import MAX_ID, Day, check_moment
+from scheduler.settings import Settings
 from web.api_auth import Coordinator
-from web.deps import NowDep, SessionDep
+from web.deps import NowDep, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api", tags=["api"], responses={
     401: {"description": "No or a wrong API token"}, 404: {"description": "Not found"},
@@ -43,9 +45,14 @@ def _printable(value: str) -> str:
 
 
 def _moment(value: datetime) -> datetime:
-    """Naive times are UTC; only years a duty can have are accepted (scheduler.bounds)."""
-    check_moment(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    """Only years a duty can have are accepted (scheduler.bounds); a naive time stays naive until
+    the route reads it in the deployment's time zone (`_typed`)."""
+    return check_moment(value)
+
+
+def _typed(value: datetime | None, settings: Settings) -> datetime | None:
+    """A time from a request: without an offset, the wall clock in DUBAN_TIMEZONE (the one time rule)."""
+    return None if value is None else moments.typed(value, settings.zone)
 
 
 Text = Annotated[str, Field(max_length=2000), AfterValidator(_printable)]
@@ -105,6 +112,10 @@ class AnswerIn(BaseModel):
     note: Text | None = None
     snooze: Annotated[str, Field(max_length=40), AfterValidator(_printable)] = Field(
         "1d", description="For snooze: tomorrow, 3d (working days), next-week, 4h or a date YYYY-MM-DD")
+    at: Moment | None = Field(None, description=(
+        "Back-date the answer (e.g. confirmed by phone): done then counts as done then. ISO 8601; without "
+        "an offset, the deployment's time zone (DUBAN_TIMEZONE). Not in the future, not before the duty "
+        "was handed over. Default: now"))
 
 
 class AnswerResult(BaseModel):
@@ -115,7 +126,8 @@ class AnswerResult(BaseModel):
 class EventIn(BaseModel):
     duty: Ref = Field(description="PLAN/KEY, or KEY when only one plan has it")
     department: Ref | None = Field(None, description="Lead department (id, key, name or alias)")
-    happened_at: Moment | None = Field(None, description="When it happened (default: now; naive = UTC)")
+    happened_at: Moment | None = Field(None, description=(
+        "When it happened (default: now); without an offset, the deployment's time zone (DUBAN_TIMEZONE)"))
     note: Text | None = None
 
 
@@ -184,7 +196,7 @@ def occurrence(occurrence_id: Id, user: Coordinator, session: SessionDep, now: N
 
 @router.post("/occurrences/{occurrence_id}/answer", response_model=AnswerResult)
 def answer_occurrence(occurrence_id: Id, body: AnswerIn, request: Request, user: Coordinator,
-                      session: SessionDep, now: NowDep) -> AnswerResult:
+                      session: SessionDep, now: NowDep, settings: SettingsDep) -> AnswerResult:
     try:
         row = occurrence_row(session, occurrence_id)
         until = None
@@ -195,7 +207,7 @@ def answer_occurrence(occurrence_id: Id, body: AnswerIn, request: Request, user:
                          actor=Actor(user.display_name or user.username, coordinator=True), channel="api",
                          now=now, origin=f"api:{request.client.host}" if request.client else "api",
                          evidence_url=str(body.evidence_url) if body.evidence_url else None,
-                         note=body.note, snooze_until=until)
+                         note=body.note, snooze_until=until, at=_typed(body.at, settings))
         session.commit()
     except NotFound as exc:
         raise _not_found(exc) from None
@@ -208,10 +220,11 @@ def answer_occurrence(occurrence_id: Id, body: AnswerIn, request: Request, user:
 
 
 @router.post("/events", response_model=EventOut, status_code=201)
-def event(body: EventIn, request: Request, user: Coordinator, session: SessionDep, now: NowDep) -> EventOut:
+def event(body: EventIn, request: Request, user: Coordinator, session: SessionDep, now: NowDep,
+          settings: SettingsDep) -> EventOut:
     try:
         recorded = record_event(session, body.duty, department=body.department,
-                                happened_at=body.happened_at or now, note=body.note,
+                                happened_at=_typed(body.happened_at, settings) or now, note=body.note,
                                 recorded_by=user.display_name or user.username,
                                 calendar_of=request.app.state.calendars)
         session.commit()

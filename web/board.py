@@ -6,7 +6,7 @@ every POST needs the session's CSRF token.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -21,11 +21,12 @@ from scheduler.answers.events import record_event
 from scheduler.answers.record import Actor, Refused, answer
 from scheduler.bounds import as_id
 from scheduler.i18n import N_, told
+from scheduler.moments import read_moment
 from scheduler.reports import board as numbers
 from web import flash
 from web.auth import Visitor, page, refuse_unless_coordinator, to_login
 from web.charts import completion_bars, due_heatmap
-from web.deps import NowDep, SessionDep
+from web.deps import NowDep, SessionDep, SettingsDep
 from web.pages import error_page, request_language
 
 router = APIRouter(include_in_schema=False)
@@ -90,8 +91,11 @@ def occurrence_page(request: Request, occurrence_id: int, v: Visitor, session: S
 
 @router.post("/occurrences/{occurrence_id}/answer")
 def answer_on_behalf(request: Request, occurrence_id: int, v: Visitor, session: SessionDep, now: NowDep,
-                     action: Annotated[str, Form()] = "", note: Annotated[str, Form(max_length=2000)] = "",
+                     settings: SettingsDep, action: Annotated[str, Form()] = "",
+                     note: Annotated[str, Form(max_length=2000)] = "",
+                     confirmed_at: Annotated[str, Form(max_length=40)] = "",
                      csrf: Annotated[str, Form()] = "") -> Response:
+    """`confirmed_at` (电话确认时间, blank = now) back-dates the answer: done then counts as done then."""
     if refused := refuse_unless_coordinator(request, v, csrf):
         return refused
     if action not in ACTIONS:
@@ -99,8 +103,9 @@ def answer_on_behalf(request: Request, occurrence_id: int, v: Visitor, session: 
     try:
         if _no_such(occurrence_id):
             raise NotFound(occurrence_id)
+        at = read_moment(confirmed_at, settings.zone) if confirmed_at.strip() else None
         answer(session, occurrence_id, action, actor=_actor(v.user), channel="web", now=now,
-               origin=request.client.host if request.client else None, note=note.strip() or None)
+               origin=request.client.host if request.client else None, note=note.strip() or None, at=at)
     except NotFound:
         return error_page(request, 404, *NOT_FOUND)
     except (Refused, ValueError) as exc:
@@ -118,14 +123,14 @@ def _event_duties(session) -> list[tuple[str, str, list[str]]]:
 
 
 @router.post("/events")
-def event_form(request: Request, v: Visitor, session: SessionDep, now: NowDep,
+def event_form(request: Request, v: Visitor, session: SessionDep, now: NowDep, settings: SettingsDep,
                duty: Annotated[str, Form()] = "", department: Annotated[str, Form()] = "",
                happened_at: Annotated[str, Form()] = "", note: Annotated[str, Form(max_length=2000)] = "",
                csrf: Annotated[str, Form()] = "") -> Response:
     if refused := refuse_unless_coordinator(request, v, csrf):
         return refused
     try:
-        moment = datetime.fromisoformat(happened_at) if happened_at.strip() else now
+        moment = read_moment(happened_at, settings.zone) if happened_at.strip() else now
         rec = record_event(session, duty, department=department.strip() or None, happened_at=moment,
                            note=note.strip() or None, recorded_by=_actor(v.user).name,
                            calendar_of=request.app.state.calendars)

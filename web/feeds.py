@@ -22,12 +22,13 @@ from web.deps import NowDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["feeds"])
 ICS = "text/calendar; charset=utf-8"
-FORMAT = "2"  # bump when the rendering changes, so clients drop cached copies (2: evidence links)
+FORMAT = "3"  # bump when the rendering changes, so clients drop cached copies (3: day-counted events all-day)
 CACHED = 32  # feeds kept rendered per app (a department feed is a few hundred KiB at most)
 
 
-def etag_of(print_: tuple, public_url: str) -> str:
-    return '"' + hashlib.sha256(repr((FORMAT, public_url, print_)).encode()).hexdigest()[:32] + '"'
+def etag_of(print_: tuple, public_url: str, zone: str = "") -> str:
+    """The ETag of the data, the links and the time zone answered times are shown in."""
+    return '"' + hashlib.sha256(repr((FORMAT, public_url, zone, print_)).encode()).hexdigest()[:32] + '"'
 
 
 def _fresh(request: Request, etag: str, modified) -> bool:
@@ -58,12 +59,13 @@ def feed(token: str, request: Request, session: SessionDep, settings: SettingsDe
         session.commit()
     scope = feed_tokens.scope_of_row(row)
     print_ = feeds.fingerprint(session, scope)
-    etag, modified = etag_of(print_, settings.public_url), feeds.last_modified(print_)
+    etag, modified = etag_of(print_, settings.public_url, settings.timezone), feeds.last_modified(print_)
     headers = {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True),
                "Cache-Control": "private, max-age=300"}
     if _fresh(request, etag, modified):
         return Response(status_code=304, headers=headers)
-    body = _rendered(request, etag, lambda: feeds.feed_bytes(session, scope, public_url=settings.public_url))
+    body = _rendered(request, etag, lambda: feeds.feed_bytes(session, scope, public_url=settings.public_url,
+                                                             zone=settings.zone))
     return Response(body, media_type=ICS, headers=headers)
 
 

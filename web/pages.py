@@ -6,29 +6,54 @@ way a route tells a person what went wrong (never a stack trace). Templates say 
 per language; the language is the request's (`?lang=`, then the `lang` cookie, then
 Accept-Language, Chinese by default) unless the route knows its reader's (an answer link's contact).
 A page asked for with `?lang=` sets the `lang` cookie, so the next pages follow it.
+
+Moments are shown in the deployment's time zone (DUBAN_TIMEZONE, scheduler/moments.py) by one
+filter every template uses: `{{ moment|local_time }}` is 2016-09-29 09:00, `{{ moment|local_date }}`
+its date there, `{{ time_zone() }}` the zone's name (for forms that take a time).
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, pass_context
 from starlette.exceptions import HTTPException
 
+from scheduler import moments
 from scheduler.i18n import LANGUAGES, N_, Text, language_of, translator
 
 LANG_DAYS = 365  # how long a language asked for with ?lang= is remembered (the `lang` cookie)
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
 
 
+def deployment_zone(request: Request) -> ZoneInfo:
+    """The time zone people read and type times in (DUBAN_TIMEZONE), from the app's settings."""
+    return request.app.state.settings.zone
+
+
+def local_time(request: Request, moment: datetime | None, empty: str = "") -> str:
+    """A moment as people read it on a page: 2016-09-29 09:00 in the deployment's time zone."""
+    return moments.shown(moment, deployment_zone(request), empty)
+
+
+def local_date(request: Request, moment: datetime) -> date:
+    """The date a moment falls on in the deployment's time zone (not its UTC date)."""
+    return moments.local_day(moment, deployment_zone(request))
+
+
 def _templates(language: str) -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, extensions=["jinja2.ext.i18n"])
     env.install_gettext_translations(translator(language), newstyle=True)
+    env.filters["local_time"] = pass_context(lambda ctx, moment, empty="": local_time(ctx["request"], moment, empty))
+    env.filters["local_date"] = pass_context(lambda ctx, moment: local_date(ctx["request"], moment))
+    env.globals["time_zone"] = pass_context(lambda ctx: deployment_zone(ctx["request"]).key)
     return Jinja2Templates(env=env)
 
 

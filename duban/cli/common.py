@@ -1,5 +1,6 @@
 """What every command group of `duban` shares: the settings, the wall clock, the database
-session, plan files, the consoles, failing with a message, printing JSON and tables."""
+session, plan files, the consoles, failing with a message, printing JSON and tables, and the
+deployment's time zone for the moments people type and read (scheduler/moments.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -20,6 +22,8 @@ from sqlmodel import Session
 
 from db import migrate, queries
 from db.engine import make_engine, session_scope
+from scheduler import moments
+from scheduler.bounds import parse_moment
 from scheduler.calendar.workdays import WorkdayCalendar, calendar_for
 from scheduler.plans.file import PlanData, read_plan
 from scheduler.plans.source import SourceError
@@ -43,6 +47,25 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def zone() -> ZoneInfo:
+    """The deployment's time zone (DUBAN_TIMEZONE): what people type and read times in."""
+    return settings().zone
+
+
+def typed_moment(text: str) -> datetime:
+    """A moment option (`--now`, `--at`, `--until`): without an offset, the wall clock in the
+    deployment's time zone; with one, as written. For typer.Option(parser=...)."""
+    return moments.typed(parse_moment(text), zone())
+
+
+MOMENT_HELP = "ISO time, e.g. '2016-09-29 09:00' (DUBAN_TIMEZONE unless an offset such as +08:00 is given)"
+
+
+def shown(moment: datetime | None, empty: str = "") -> str:
+    """A moment as people read it: 2016-09-29 09:00 in the deployment's time zone."""
+    return moments.shown(moment, zone(), empty)
+
+
 def calendar(kind: str) -> WorkdayCalendar:
     s = settings()
     return calendar_for(kind, s.extra_holidays, s.extra_workdays)  # type: ignore[arg-type]
@@ -53,16 +76,30 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _json_value(value: Any) -> Any:
+    """Moments in the deployment's time zone with their offset, to the second; dates as ISO."""
+    if isinstance(value, datetime):
+        return moments.stamp(value, zone())
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=_json_value) + "\n")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return shown(value) if isinstance(value, datetime) else str(value)
 
 
 def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    """A table for people: moments as 2016-09-29 09:00 in the deployment's time zone."""
     table = Table(title=title, title_justify="left")
     for c in columns:
         table.add_column(c)
     for r in rows:
-        table.add_row(*("" if v is None else str(v) for v in r))
+        table.add_row(*(_cell(v) for v in r))
     out.print(table)
 
 

@@ -1,4 +1,4 @@
-"""`duban departments` and `duban contacts add|list|resubscribe`: who the reminders go to."""
+"""`duban departments` and `duban contacts add|list|edit|remove|resubscribe`: who the reminders go to."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ import typer
 from bot.binding import CHAT
 from db import addresses, queries
 from db.models import Contact, ContactAddress, Department, utcnow
-from duban.cli.common import JsonOpt, database, fail, out, print_json, print_table
+from duban.cli.common import JsonOpt, database, fail, now, out, print_json, print_table
 from scheduler.bounds import parse_id
 
 contacts_app = typer.Typer(no_args_is_help=True, help="联系人 Department contacts.")
+
+
+ContactId = Annotated[int, typer.Argument(parser=parse_id, help="The contact's id (duban contacts list).")]
 
 
 class Lang(str, Enum):
@@ -87,7 +90,7 @@ def contacts_list(department: Annotated[str | None, typer.Option()] = None, as_j
         print_json(items)
         return
     print_table("联系人 Contacts", ["id", "department", "name", "email", "telegram", "lang", "role"],
-                [[i["id"], i["department"], i["name"],
+                [[i["id"], i["department"], i["name"] if i["active"] else f"{i['name']} (已停用 inactive)",
                   f"{i['email']} (已退订 unsubscribed)" if i["email_opt_out_at"] else i["email"],
                   i["telegram"], i["lang"], i["role"]] for i in items])
 
@@ -97,19 +100,107 @@ def _listed(c: Contact, d: Department, found: dict[str, ContactAddress]) -> dict
     email, chat = found.get("email"), found.get(CHAT)
     opted_out = addresses.opted_out_at(email)
     return {"id": c.id, "department": d.name, "name": c.name, "email": email.address if email else None,
-            "email_opt_out_at": opted_out.isoformat() if opted_out else None,
+            "email_opt_out_at": opted_out,
             "telegram": int(chat.address) if chat is not None and chat.usable else None,
             "lang": c.language, "role": c.role, "active": c.active}
 
 
+def _contact(session, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise fail(f"找不到联系人 {contact_id} / no contact with id {contact_id}: see duban contacts list")
+    return contact
+
+
+# What `contacts edit` changed, in words (edit_contact's names).
+CHANGED = {"name": "姓名 name", "email": "邮箱 email", CHAT: "Telegram", "language": "语言 language",
+           "role": "角色 role"}
+
+
+def _given_addresses(contact: Contact, dept: Department, name: str | None, email: str | None,
+                     telegram: str | None, lang: Lang | None, role: Role | None) -> dict[str, str | None]:
+    """The values given to `contacts edit`, checked as a plan file's contact is; the addresses
+    given, by channel ('' removes one)."""
+    from scheduler.plans.file import ContactIn
+
+    try:
+        checked = ContactIn(department=dept.key, name=contact.name if name is None else name, email=email or None,
+                            telegram=telegram or None, lang=(lang or Lang(contact.language)).value,
+                            role=(role or Role.primary).value)
+    except ValueError as exc:
+        raise fail(f"无效的联系人 invalid contact: {exc.errors()[0]['msg']}") from None  # type: ignore[attr-defined]
+    return {channel: value for channel, value in checked.addresses.items()
+            if {"email": email, CHAT: telegram}[channel] is not None}
+
+
+@contacts_app.command("edit")
+def contacts_edit(contact_id: ContactId,
+                  name: Annotated[str | None, typer.Option(help="The contact's new name.")] = None,
+                  email: Annotated[str | None, typer.Option(help="Email address ('' removes it).")] = None,
+                  telegram: Annotated[str | None, typer.Option(help="Telegram chat id ('' removes it).")] = None,
+                  lang: Annotated[Lang | None, typer.Option()] = None,
+                  role: Annotated[Role | None, typer.Option()] = None,
+                  active: Annotated[bool | None, typer.Option(
+                      "--active/--inactive", help="Turn reminders to the contact on or off.")] = None,
+                  as_json: JsonOpt = False) -> None:
+    """修改联系人 Change a contact's name, addresses, language or role, or turn it off and on.
+    A plan file that lists the contact sets language, role and addresses again when reloaded."""
+    if all(v is None for v in (name, email, telegram, lang, role, active)):
+        raise fail("没有要修改的内容 nothing to change: give --name, --email, --telegram, --lang, --role, "
+                   "--active or --inactive")
+    with database() as session:
+        contact = _contact(session, contact_id)
+        dept = session.get(Department, contact.department_id)
+        given = _given_addresses(contact, dept, name, email, telegram, lang, role)
+        try:
+            changed = queries.edit_contact(session, contact, now(), name=name.strip() if name else None,
+                                           addresses=given, language=lang.value if lang else None,
+                                           role=role.value if role else None, active=active)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        item = _listed(contact, dept, addresses.addresses_of(session, [contact.id]).get(contact.id, {}))
+    if as_json:
+        print_json({**item, "changed": changed})
+        return
+    words = [CHANGED.get(c) or _turned(item["active"]) for c in changed]
+    out.print(f"[green]✓[/green] 联系人 contact {item['id']}: {item['name']} ({item['department']}) — "
+              + (f"已修改 changed: {', '.join(words)}" if words else "没有变化 nothing changed"), highlight=False)
+
+
+def _turned(active: bool) -> str:
+    return "启用 active" if active else "停用 inactive (待发提醒已取消 pending reminders cancelled)"
+
+
+@contacts_app.command("remove")
+def contacts_remove(contact_id: ContactId, as_json: JsonOpt = False) -> None:
+    """删除联系人 Remove a contact. One with history (reminders, answers, links) is deactivated
+    instead: it keeps its history, gets nothing more, and its pending reminders are cancelled."""
+    with database() as session:
+        contact = _contact(session, contact_id)
+        dept = session.get(Department, contact.department_id)
+        try:
+            cancelled = queries.remove_contact(session, contact)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        item = {"id": contact_id, "name": contact.name, "department": dept.name,
+                "removed": "deleted" if cancelled is None else "deactivated", "cancelled": cancelled or 0}
+    if as_json:
+        print_json(item)
+    elif cancelled is None:
+        out.print(f"[green]✓[/green] 已删除联系人 contact {contact_id} removed: {item['name']} ({item['department']})",
+                  highlight=False)
+    else:
+        out.print(f"[green]✓[/green] 已停用联系人 contact {contact_id} deactivated: {item['name']} "
+                  f"({item['department']}) keeps its history and gets nothing more; {cancelled} 条待发提醒已取消 "
+                  f"pending reminder(s) cancelled. `duban contacts edit {contact_id} --active` turns it back on",
+                  highlight=False)
+
+
 @contacts_app.command("resubscribe")
-def contacts_resubscribe(contact_id: Annotated[int, typer.Argument(
-                             parser=parse_id, help="The contact's id (duban contacts list).")]) -> None:
+def contacts_resubscribe(contact_id: ContactId) -> None:
     """恢复邮件提醒 Email a contact again after they used the unsubscribe link (on their request)."""
     with database() as session:
-        contact = session.get(Contact, contact_id)
-        if contact is None:
-            raise fail(f"找不到联系人 {contact_id} / no contact with id {contact_id}: see duban contacts list")
+        contact = _contact(session, contact_id)
         email = addresses.address(session, contact.id, "email")
         if email is None:
             raise fail(f"{contact.name} 没有邮箱地址 / has no email address: add it in the plan file")

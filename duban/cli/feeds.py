@@ -11,7 +11,17 @@ from sqlmodel import Session
 
 from db.queries import NotFound
 from duban import wiring
-from duban.cli.common import JsonOpt, database, fail, now, out, print_json, print_table, settings
+from duban.cli.common import (
+    JsonOpt,
+    database,
+    fail,
+    now,
+    out,
+    print_json,
+    print_table,
+    settings,
+    shown,
+)
 from scheduler import feeds
 from scheduler.access import feed_tokens
 
@@ -43,7 +53,7 @@ def listing(as_json: JsonOpt = False) -> None:
         items = feed_tokens.listing(session)
 
     def when(t) -> str:
-        return t.strftime("%Y-%m-%d %H:%M") if t else "—"
+        return shown(t, "—")
 
     if as_json:
         print_json(items)
@@ -68,7 +78,8 @@ def export(target: Target,
            ) -> None:
     """Write the feed: the same bytes its URL serves."""
     with database() as session:
-        body = feeds.feed_bytes(session, _scope(session, target), public_url=settings().public_url)
+        body = feeds.feed_bytes(session, _scope(session, target), public_url=settings().public_url,
+                                zone=settings().zone)
     if output is None:
         typer.get_binary_stream("stdout").write(body)
     else:

@@ -3,7 +3,7 @@ soonest first, the answers to them, and the events that start deadlines."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -12,8 +12,20 @@ from sqlmodel import Session
 
 from db import queries
 from db.vocabulary import ANSWERS
-from duban.cli.common import JsonOpt, calendar, database, fail, now, out, print_json, print_table
-from scheduler.bounds import parse_id, parse_moment
+from duban.cli.common import (
+    MOMENT_HELP,
+    JsonOpt,
+    calendar,
+    database,
+    fail,
+    now,
+    out,
+    print_json,
+    print_table,
+    shown,
+    typed_moment,
+)
+from scheduler.bounds import parse_id
 
 event_app = typer.Typer(no_args_is_help=True, help="事件 Events that start a deadline.")
 
@@ -51,10 +63,14 @@ def answer_command(occurrence: Annotated[int, typer.Argument(
                    evidence: Annotated[str | None, typer.Option(help="Link to what was published.")] = None,
                    note: Annotated[str | None, typer.Option()] = None,
                    until: Annotated[datetime | None, typer.Option(
-                       parser=parse_moment, help="Snooze until (ISO time); default: next working day 09:00.")] = None,
+                       parser=typed_moment, help=f"Snooze until this moment (default: the next working day "
+                                                 f"at the send time); {MOMENT_HELP}.")] = None,
+                   at: Annotated[datetime | None, typer.Option(
+                       parser=typed_moment, help=f"When it was so, if earlier than now (e.g. confirmed by "
+                                                 f"phone yesterday): done then counts as done then; {MOMENT_HELP}.")] = None,
                    by: Annotated[str, typer.Option(help="Who answers (recorded in the log).")] = "cli",
                    as_json: JsonOpt = False) -> None:
-    """答复 Mark an occurrence done, snooze it, ask for help, reopen or waive it."""
+    """答复 Mark an occurrence done, snooze it, ask for help, reopen or waive it (--at: back-dated)."""
     import getpass
 
     from scheduler.answers.record import Actor, Refused, answer
@@ -65,34 +81,33 @@ def answer_command(occurrence: Annotated[int, typer.Argument(
         try:
             outcome = answer(session, occurrence, action.value, actor=Actor(f"{by} ({getpass.getuser()})",
                              coordinator=True), channel="cli", now=moment, origin="cli",
-                             evidence_url=evidence, note=note, snooze_until=snooze)
+                             evidence_url=evidence, note=note, snooze_until=snooze, at=at)
         except (Refused, ValueError) as exc:
             raise fail(str(exc)) from None
         result = {"occurrence": outcome.occurrence.id, "action": action.value, "changed": outcome.changed,
-                  "status": outcome.occurrence.status,
-                  "snoozed_until": snooze.isoformat() if snooze else None}
+                  "status": outcome.occurrence.status, "at": outcome.answer.at, "snoozed_until": snooze}
     if as_json:
         print_json(result)
     else:
         what = "recorded" if outcome.changed else "already so; logged as a repeat"
-        out.print(f"[green]✓[/green] occurrence {occurrence}: {action.value} {what} "
-                  f"(status {result['status']})", highlight=False)
+        until_text = f", until {shown(snooze)}" if snooze else ""
+        out.print(f"[green]✓[/green] occurrence {occurrence}: {action.value} {what} as of {shown(result['at'])}"
+                  f"{until_text} (status {result['status']})", highlight=False)
 
 
 def _snooze_until(session: Session, occurrence: int, until: datetime | None, moment: datetime) -> datetime:
-    """An explicit time (naive = the plan's local time), else the next working day at the send time."""
-    from zoneinfo import ZoneInfo
-
+    """The time given (read in the deployment's time zone unless it has an offset), else the next
+    working day at the duty's send time."""
     from db.models import Duty, Occurrence, Plan
     from scheduler.answers.snooze import snooze_until
 
+    if until is not None:
+        return until
     occ = session.get(Occurrence, occurrence)
     if occ is None:
         raise queries.NotFound(f"没有这个事项 no occurrence #{occurrence}: see `duban occurrences`")
     duty = session.get(Duty, occ.duty_id)
     plan = session.get(Plan, duty.plan_id)
-    if until is not None:
-        return (until if until.tzinfo else until.replace(tzinfo=ZoneInfo(plan.timezone))).astimezone(UTC)
     return snooze_until(plan, duty, "1d", moment, calendar(plan.workdays))
 
 
@@ -100,7 +115,7 @@ def _snooze_until(session: Session, occurrence: int, until: datetime | None, mom
 def event_record(duty: Annotated[str, typer.Argument(help="PLAN/KEY, or KEY when only one plan has it.")],
                  department: Annotated[str | None, typer.Option(help="Lead department (id, name or alias).")] = None,
                  at: Annotated[datetime | None, typer.Option(
-                     parser=parse_moment, help="When it happened (ISO; naive = plan's local time).")] = None,
+                     parser=typed_moment, help=f"When it happened (default: now); {MOMENT_HELP}.")] = None,
                  note: Annotated[str | None, typer.Option()] = None,
                  as_json: JsonOpt = False) -> None:
     """记录事件 Record an event (e.g. 文件公开) and create the deadline it starts."""
@@ -115,10 +130,10 @@ def event_record(duty: Annotated[str, typer.Argument(help="PLAN/KEY, or KEY when
                                recorded_by=f"cli ({getpass.getuser()})", calendar_of=calendar)
         except ValueError as exc:
             raise fail(str(exc)) from None
-        result = {"event": rec.event.id, "occurrence": rec.occurrence.id, "deadline": rec.deadline.isoformat(),
-                  "due": rec.occurrence.due.isoformat()}
+        result = {"event": rec.event.id, "occurrence": rec.occurrence.id, "happened_at": rec.event.happened_at,
+                  "deadline": rec.deadline, "due": rec.occurrence.due.isoformat()}
     if as_json:
         print_json(result)
     else:
-        out.print(f"[green]✓[/green] event {result['event']}: occurrence {result['occurrence']} "
-                  f"due {result['deadline']}", highlight=False)
+        out.print(f"[green]✓[/green] event {result['event']} at {shown(rec.event.happened_at)}: occurrence "
+                  f"{result['occurrence']} due {shown(rec.deadline)}", highlight=False)

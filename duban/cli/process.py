@@ -3,15 +3,27 @@ dispatcher on the clock, the web side, the bot): the process wiring's front door
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Annotated
 
 import typer
 
 from db.engine import make_engine
-from duban.cli.common import JsonOpt, database, err, fail, now, out, print_json, settings
-from scheduler.bounds import parse_moment
+from duban.cli.common import (
+    MOMENT_HELP,
+    JsonOpt,
+    database,
+    err,
+    fail,
+    now,
+    out,
+    print_json,
+    settings,
+    shown,
+    typed_moment,
+)
+from scheduler.moments import as_utc
 
 
 def _wired():
@@ -36,7 +48,7 @@ class Only(str, Enum):
 
 
 def tick_command(at: Annotated[datetime | None, typer.Option(
-                     "--now", parser=parse_moment, help="ISO time to act as of (default: now).")] = None,
+                     "--now", parser=typed_moment, help=f"Act as of this moment (default: now); {MOMENT_HELP}.")] = None,
                  as_json: JsonOpt = False) -> None:
     """走一步 Plan and send everything due as of now (or --now), then exit."""
     import asyncio
@@ -45,16 +57,17 @@ def tick_command(at: Annotated[datetime | None, typer.Option(
     from duban.service import tick
 
     configure_logging(settings())
-    moment = (at.replace(tzinfo=at.tzinfo or UTC) if at else now()).astimezone(UTC)
+    moment = as_utc(at) if at else now()  # the core works in UTC
     with database():
         pass  # fails clearly when the database is down or not migrated
     engine, planning, dispatcher = _wired()
     planned, sent = asyncio.run(tick(engine, planning, dispatcher, moment))
-    result = {"now": moment.isoformat(), **planned.as_json(), **sent.as_json()}
+    result = {"now": moment, **planned.as_json(), **sent.as_json()}
     if as_json:
         print_json(result)
     else:
-        out.print(" ".join(f"{k}={v}" for k, v in result.items()), highlight=False)
+        out.print(f"{shown(moment)} " + " ".join(f"{k}={v}" for k, v in result.items() if k != "now"),
+                  highlight=False)
     if sent.errors:
         for e in sorted(set(sent.errors)):
             err.print(f"[yellow]send failed: {e}[/yellow]", highlight=False)

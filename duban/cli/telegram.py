@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from bot.binding import new_invite
 from db.models import Contact
 from db.queries import NotFound
-from duban.cli.common import JsonOpt, database, now, out, print_json, settings
+from duban.cli.common import JsonOpt, database, now, out, print_json, settings, shown
 from scheduler.bounds import as_id
 from scheduler.settings import Settings
 
@@ -67,10 +67,10 @@ def contacts_invite(contact: Annotated[str, typer.Argument(help="Contact id or n
               "group": f"https://t.me/{username}?startgroup={invite.code}"} if username else {})
     if as_json:
         print_json({"contact": invite.contact.id, "name": name, "department": department,
-                    "code": invite.code, "expires_at": invite.expires_at.isoformat(), "links": links})
+                    "code": invite.code, "expires_at": invite.expires_at, "links": links})
         return
     out.print(f"[green]✓[/green] 邀请码 invite for {name} ({department}), valid until "
-              f"{invite.expires_at:%Y-%m-%d %H:%M} UTC, usable once:\n  {invite.code}", highlight=False)
+              f"{shown(invite.expires_at)}, usable once:\n  {invite.code}", highlight=False)
     if links:
         out.print(f"  个人 private chat: {links['private']}\n  群组 group chat:  {links['group']}",
                   highlight=False)

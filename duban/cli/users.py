@@ -49,7 +49,7 @@ def list_(as_json: JsonOpt = False) -> None:
     """Every user, active or disabled."""
     with database() as session:
         rows = [{"username": u.username, "name": u.display_name, "active": u.active,
-                 "created_at": u.created_at.isoformat()} for u in users.list_users(session)]
+                 "created_at": u.created_at} for u in users.list_users(session)]
     if as_json:
         print_json(rows)
     else:

@@ -2,23 +2,27 @@
 
 It checks who may answer, marks the occurrence, cancels what should no longer be sent, and
 appends to the answer log. Answering twice is harmless: the second answer is logged as a repeat.
+An answer can be back-dated (`at`: done on the day it was confirmed by phone), never into the future
+nor to before the duty was handed over; it then counts as given at that moment.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from db import outbox
-from db.models import Answer, Contact, Delivery, Duty, Occurrence, Plan
+from db.models import Answer, Contact, Delivery, Duty, Event, Occurrence, Plan
 from db.queries import NotFound
 from db.vocabulary import ANSWERS, PLANNED, Action, DeliveryStatus, OccurrenceStatus
 from scheduler.answers.snooze import check_snooze
 from scheduler.i18n import N_, Problem, Told
+from scheduler.moments import SHOWN, as_utc
 from scheduler.outbox.rows import help_request, to_rows
 
 log = logging.getLogger(__name__)
@@ -56,6 +60,33 @@ def check_evidence(url: str | None) -> str | None:
     return url
 
 
+def handed_over(session: Session, occ: Occurrence) -> datetime:
+    """Since when the occurrence could be answered: the event that started it, else the day the
+    plan was issued (its time zone), or the moment the row was made when that is earlier (a past
+    year of an annual plan). Rows are often made after the work began: a plan loaded mid-year."""
+    plan = session.exec(select(Plan).join(Duty).where(Duty.id == occ.duty_id)).one()
+    since = [as_utc(occ.created_at), datetime.combine(plan.issued, time(), ZoneInfo(plan.timezone))]
+    if occ.event_id is not None and (event := session.get(Event, occ.event_id)) is not None:
+        since.append(as_utc(event.happened_at))
+    return min(since)
+
+
+def check_answered_at(session: Session, occ: Occurrence, at: datetime, now: datetime) -> datetime:
+    """`at` (aware) when an answer may be dated then: not after `now`, not before `handed_over`.
+    The refusals show times on the clock `at` was given in."""
+    zone = at.tzinfo
+    if zone is None:
+        raise ValueError("an answer's time needs its time zone (scheduler.moments.typed)")
+    if at > now:
+        raise Problem(N_("{at} is in the future: an answer can be dated now or earlier (now is {now})."),
+                      at=at.strftime(SHOWN), now=now.astimezone(zone).strftime(SHOWN))
+    since = handed_over(session, occ)
+    if at < since:
+        raise Problem(N_("{at} is before the duty was handed over ({since}): an answer cannot be dated "
+                         "before it existed."), at=at.strftime(SHOWN), since=since.astimezone(zone).strftime(SHOWN))
+    return at
+
+
 def may_answer(session: Session, actor: Actor, occ: Occurrence, action: str) -> bool:
     """Contacts of the occurrence's department (any role) or of the plan's coordinating office;
     waiving a duty is for coordinators only."""
@@ -77,15 +108,22 @@ def _pending(session: Session, occ: Occurrence, before: datetime | None = None) 
     return list(session.exec(query))
 
 
+def _earlier(occ: Occurrence, when: datetime | None) -> bool:
+    """A back-dated answer moves an earlier done (or waived) time: confirmed by phone before the click."""
+    return when is not None and occ.done_at is not None and when < as_utc(occ.done_at)
+
+
 def _apply(session: Session, occ: Occurrence, action: str, actor: Actor, now: datetime,
-           evidence_url: str | None, note: str | None, snooze_until: datetime | None) -> bool:
-    """Change the occurrence; True when something changed."""
+           evidence_url: str | None, note: str | None, snooze_until: datetime | None,
+           dated: datetime | None) -> bool:
+    """Change the occurrence (done or waived as of `dated`, else `now`); True when something changed."""
     if action in (Action.done, Action.waive):
         status = OccurrenceStatus.done if action == Action.done else OccurrenceStatus.waived
-        if occ.status == status and (evidence_url is None or evidence_url == occ.evidence_url):
+        redated = occ.status == status and _earlier(occ, dated)
+        if occ.status == status and not redated and (evidence_url is None or evidence_url == occ.evidence_url):
             return False
-        if occ.status != status:
-            occ.status, occ.done_at, occ.done_by = status, now, actor.name
+        if occ.status != status or redated:
+            occ.status, occ.done_at, occ.done_by = status, dated or now, actor.name
         occ.evidence_url = evidence_url or occ.evidence_url
         occ.note = note or occ.note
         outbox.set_status(session, _pending(session, occ), DeliveryStatus.cancelled,
@@ -121,17 +159,21 @@ def _ask_for_help(session: Session, occ: Occurrence, answer: Answer, now: dateti
 
 def answer(session: Session, occurrence_id: int, action: str, *, actor: Actor, channel: str, now: datetime,
            origin: str | None = None, evidence_url: str | None = None, note: str | None = None,
-           snooze_until: datetime | None = None) -> Outcome:
-    """Record `action` on an occurrence for `actor`; raises NotFound, Refused or ValueError."""
+           snooze_until: datetime | None = None, at: datetime | None = None) -> Outcome:
+    """Record `action` on an occurrence for `actor`, as of `at` when given (back-dated: the log's
+    time and done_at; see check_answered_at), else `now`; raises NotFound, Refused or ValueError."""
     if action not in ACTIONS:
         raise ValueError(f"未知操作 unknown action {action!r}: expected one of {', '.join(ACTIONS)}")
     occ = session.get(Occurrence, occurrence_id)
     if occ is None:
         raise NotFound(f"没有这个事项 no occurrence #{occurrence_id}: see `duban occurrences`")
     evidence_url = check_evidence(evidence_url)
+    when = now if at is None else check_answered_at(session, occ, at, now)
+    if at is not None:  # the log keeps when it was typed in, beside the moment it stands for
+        origin = f"{origin or channel}; entered {as_utc(now).replace(microsecond=0).isoformat()}"[-200:]
     entry = Answer(occurrence_id=occ.id, action=action, actor=actor.name, contact_id=actor.contact_id,
                    channel=channel, origin=origin, evidence_url=evidence_url, note=note,
-                   snooze_until=snooze_until, at=now)
+                   snooze_until=snooze_until, at=when)
     if not may_answer(session, actor, occ, action):
         entry.action, entry.changed, entry.note = Action.refused, False, f"{action}: {note or ''}".strip()
         session.add(entry)
@@ -139,7 +181,8 @@ def answer(session: Session, occurrence_id: int, action: str, *, actor: Actor, c
         log.warning("refused %s on occurrence %s by %s via %s", action, occ.id, actor.name, channel)
         raise Refused(N_("Not allowed: {name} may not answer for this duty (not a contact of its "
                          "department or of the coordinating office)."), name=actor.name)
-    entry.changed = action == Action.help or _apply(session, occ, action, actor, now, evidence_url, note, snooze_until)
+    entry.changed = action == Action.help or _apply(session, occ, action, actor, now, evidence_url, note,
+                                                    snooze_until, at)
     session.add(entry)
     session.flush()
     if action == Action.help:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -18,6 +19,7 @@ from db.vocabulary import OccurrenceStatus, Purpose
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.messages.items import item_of
 from scheduler.messages.render import DepartmentTally, Item, Summary
+from scheduler.moments import local_day
 
 
 def week_start(day: date) -> date:
@@ -27,7 +29,7 @@ def week_start(day: date) -> date:
 def weekly_summary(session: Session, plan: Plan, now: datetime,
                    calendar: WorkdayCalendar) -> tuple[Summary, list[Item]]:
     """Done in the past week, open in the coming one, overdue now; overdue occurrences as items."""
-    today = today_in(plan.timezone, now)
+    today, tz = today_in(plan.timezone, now), ZoneInfo(plan.timezone)
     start, end = today - timedelta(days=7), today + timedelta(days=7)
     rows = session.exec(
         select(Occurrence, Duty, Department).join(Duty, Occurrence.duty_id == Duty.id)
@@ -39,7 +41,7 @@ def weekly_summary(session: Session, plan: Plan, now: datetime,
     items = []
     for occ, duty, dept in rows:
         if occ.status != OccurrenceStatus.open:
-            done[dept.name] += bool(occ.done_at and occ.done_at.date() >= start)
+            done[dept.name] += bool(occ.done_at and local_day(occ.done_at, tz) >= start)  # not its UTC date
         elif occ.due < today:
             overdue[dept.name] += 1
             items.append(item_of(occ, duty, plan, dept, today=today, calendar=calendar, purpose=Purpose.overdue))
