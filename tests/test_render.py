@@ -96,7 +96,8 @@ def visible(markup: str) -> str:
 
 
 def assert_telegram_safe(text: str) -> None:
-    assert len(text) < CHAT_LIMIT
+    """Telegram's 4096 are counted after the markup is parsed (issue 17): what the reader sees."""
+    assert len(visible(text).encode("utf-16-le")) // 2 <= CHAT_LIMIT
     assert "<" not in TELEGRAM_TAG.sub("", text) and ">" not in TELEGRAM_TAG.sub("", text)
 
 

@@ -11,10 +11,11 @@ render the message instead, so a broken customisation never loses a reminder.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -68,6 +69,41 @@ class Item:
     links: Links
     quota: int | None = None
     note: str | None = None
+    # What a digest needs to show each duty, department and date once (scheduler/messages/digest.py):
+    duty_id: int = 0
+    department_id: int = 0
+    every_workday: bool = False  # the duty repeats every working day (a daily duty)
+    twins: tuple[tuple[str, str], ...] = ()  # (kind, period) of each occurrence it stands for, when several
+    members: tuple[int, ...] = ()  # every occurrence it stands for (this one first), when several
+    open_days: int | None = None  # a daily duty's standing line: days still open up to today
+    also: tuple[Item, ...] = ()  # under a daily duty's standing line: the duty's other deadlines
+
+    @property
+    def covered(self) -> tuple[int, ...]:
+        """Every occurrence this item answers for, its own first."""
+        return self.members or (self.occurrence_id,)
+
+    @property
+    def urgency(self) -> str:
+        """"overdue", "today" (due today, or the last working day before it) or "upcoming"."""
+        if self.days_overdue > 0:
+            return "overdue"
+        return "today" if self.working_days_left <= 0 else "upcoming"
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A digest's count line: how many items, how many overdue, due today and coming up."""
+
+    total: int
+    overdue: int
+    today: int
+    upcoming: int
+
+    @classmethod
+    def of(cls, items: Sequence[Item]) -> Counts:
+        kinds = [i.urgency for i in items]
+        return cls(len(kinds), kinds.count("overdue"), kinds.count("today"), kinds.count("upcoming"))
 
 
 @dataclass(frozen=True)
@@ -102,6 +138,13 @@ class Context:
     feed_url: str | None = None
     summary: Summary | None = None
     note: str | None = None  # a notice's free text when it has no items
+    notes: list[str] = field(default_factory=list)  # several notices told at once (a run's failures)
+    # A digest sent in parts: the whole digest's count line, the number of this part's first item,
+    # and which part of how many this is.
+    counts: Counts | None = None
+    first: int = 1
+    part: int = 1
+    parts: int = 1
 
 
 @dataclass(frozen=True)
@@ -114,10 +157,13 @@ class Rendered:
 @dataclass(frozen=True)
 class Layout:
     """How a channel lays a message out: the body's layout template (escaped as HTML when
-    `markup`), an optional HTML alternative, and the longest body it takes: `max_text` characters
-    (the items that do not fit become "and N more") or `max_bytes` of UTF-8 (the dispatcher
-    splits a digest that does not fit into several messages, never cutting an item). A channel's
-    own layout files live in `folders` (its folder in scheduler/channels/, and what it extends)."""
+    `markup`), an optional HTML alternative, and the longest body it takes. The dispatcher splits
+    a digest that does not fit into several messages, never cutting an item: `max_bytes` of UTF-8
+    (group robots), `max_visible` characters of what the reader sees (Telegram counts its 4096
+    after the markup is parsed), at most `max_items` answerable items (a chat's button rows).
+    `max_text` is the renderer's last resort for one message that still does not fit (a single
+    huge item, a long summary): the items that do not fit become "and N more". A channel's own
+    layout files live in `folders` (its folder in scheduler/channels/, and what it extends)."""
 
     name: str
     text: str
@@ -125,14 +171,30 @@ class Layout:
     html: str | None = None
     max_text: int | None = None
     max_bytes: int | None = None
+    max_visible: int | None = None
+    max_items: int | None = None
     folders: tuple[Path, ...] = ()
 
-    def fits(self, rendered: Rendered) -> bool:
-        return self.max_bytes is None or len(rendered.text.encode("utf-8")) <= self.max_bytes
+    def fits(self, rendered: Rendered, answerable: int = 0) -> bool:
+        """Whether one message may carry this text with `answerable` items."""
+        return ((self.max_bytes is None or len(rendered.text.encode("utf-8")) <= self.max_bytes)
+                and (self.max_visible is None or self.visible_length(rendered.text) <= self.max_visible)
+                and (self.max_items is None or answerable <= self.max_items))
+
+    def visible_length(self, text: str) -> int:
+        """What a reader sees of `text`, in UTF-16 code units (as Telegram counts its limit)."""
+        return visible_length(text) if self.markup else len(text.encode("utf-16-le")) // 2
+
+
+def visible_length(markup: str) -> int:
+    """The length of what a reader sees of Telegram-HTML: tags dropped, entities decoded, counted
+    in UTF-16 code units (an emoji counts two)."""
+    return len(html.unescape(re.sub(r"<[^>]*>", "", markup)).encode("utf-16-le")) // 2
 
 
 LAYOUTS = {"email": Layout("email", "_text.j2", html="_html.j2"),
-           "chat": Layout("chat", "_tg.j2", markup=True, max_text=CHAT_LIMIT)}
+           "chat": Layout("chat", "_tg.j2", markup=True, max_text=CHAT_LIMIT, max_visible=CHAT_LIMIT,
+                          max_items=20)}
 
 
 def long_date(day: date, lang: str) -> str:
@@ -242,8 +304,10 @@ class _Templates:
             self.loader.add(folder)
         lang = language_of(ctx.language)
         name = f"{lang}/{purpose}.j2"
+        counts = ctx.counts or Counts.of(ctx.items)
         values = {"ctx": ctx, "lang": lang, "purpose": purpose, "kind": layout.name, "summary": ctx.summary,
-                  "item": ctx.items[0] if ctx.items else None,
+                  "item": ctx.items[0] if ctx.items else None, "counts": counts,
+                  "numbered": counts.total > 1 or ctx.parts > 1, "first": ctx.first, "notes": ctx.notes,
                   "note": ctx.note or next((i.note for i in ctx.items if i.note), None)}
 
         def page(env: Environment, layout: str, shown: int | None = None) -> str:
@@ -255,7 +319,8 @@ class _Templates:
         subject = clip(_one_line(page(self.plain, "_subject.j2")), SUBJECT_LIMIT)
         body = self.markup if layout.markup else self.plain
         if layout.max_text:
-            text = _fit(lambda shown: page(body, layout.text, shown), len(ctx.items), layout.max_text)
+            text = _fit(lambda shown: page(body, layout.text, shown), len(ctx.items), layout.max_text,
+                        layout.visible_length)
         else:
             text = page(body, layout.text)
         return Rendered(subject, text, page(self.markup, layout.html) if layout.html else None)
@@ -266,24 +331,28 @@ def _one_line(text: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f-\x9f]", "", " ".join(text.split()))
 
 
-def _fit(render: Callable[[int], str], total: int, limit: int = CHAT_LIMIT) -> str:
-    """The rendering with the most items that stays under `limit` (the rest become "and N more")."""
+def _fit(render: Callable[[int], str], total: int, limit: int = CHAT_LIMIT,
+         measure: Callable[[str], int] = len) -> str:
+    """The rendering with the most items whose `measure` stays within `limit` (the rest become
+    "and N more"). The dispatcher splits digests before they get here: this is for one message
+    that still does not fit."""
     text = render(total)
-    if len(text) < limit:
+    if measure(text) <= limit:
         return text
     low, high = 0, total - 1  # the answer lies in [low, high]; rendering `low` items may still be long
     while low < high:
         mid = (low + high + 1) // 2
-        if len(render(mid)) < limit:
+        if measure(render(mid)) <= limit:
             low = mid
         else:
             high = mid - 1
     text = render(low)
-    return text if len(text) < limit else _cut_plain(text, limit)
+    return text if measure(text) <= limit else _cut_plain(text, limit)
 
 
 def _cut_plain(text: str, limit: int) -> str:
-    """Last resort for a lead too long on its own: drop the tags, then cut outside any entity."""
+    """Last resort for a lead too long on its own: drop the tags, then cut outside any entity
+    (an entity is one visible character, so the cut text is never longer to the reader)."""
     flat = re.sub(r"<[^>]*>", "", text)[: limit - 1]
     return re.sub(r"&[#\w]*$", "", flat)
 
