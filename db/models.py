@@ -161,6 +161,8 @@ class Occurrence(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("duty_id", "department_id", "kind", "period", name="uq_occurrence"),
         Index("ix_occurrence_feed", "department_id", "updated_at", "done_at"),  # feed ETags (0002)
+        # the board's counts and pages by status and due date, per department, duty or plan (0008)
+        Index("ix_occurrence_status_due", "status", "due", "department_id", "duty_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -234,6 +236,8 @@ class Attempt(SQLModel, table=True):
 
 class Answer(SQLModel, table=True):
     """Append-only log of every answer and action on an occurrence: who, what, when, where."""
+
+    __table_args__ = (Index("ix_answer_action", "action", "occurrence_id"),)  # the board's help requests (0008)
 
     id: int | None = Field(default=None, primary_key=True)
     occurrence_id: int = Field(foreign_key="occurrence.id", index=True)
