@@ -123,7 +123,7 @@ def database() -> Iterator[Session]:
 
 def load_plan_file(file: Path) -> PlanData:
     try:
-        return read_plan(file, now().date())
+        return read_plan(file, moments.local_day(now(), zone()))  # "this year" as people here count it
     except SourceError as exc:
         for p in exc.problems:
             err.print(f"[red]✗[/red] {p}", highlight=False)

@@ -12,9 +12,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from db import migrate
 from db.engine import make_engine, session_scope
-from duban.cli.common import err, fail, now, out, settings
+from duban.cli.common import err, fail, now, out, settings, zone
 from notices.document import NoticeError
 from notices.records import KnownDepartment
+from scheduler.moments import local_day
 from scheduler.plans.store import known_departments
 from scheduler.settings import hide_password
 
@@ -71,7 +72,7 @@ def plan_import(notice: NoticeArg, year: YearOpt = None, output: OutOpt = None) 
             bar.update(task, description=stage, completed=done, total=total)
 
         try:
-            result = import_notice(notice, year=year, known=_known(), progress=progress, today=now().date())
+            result = import_notice(notice, year=year, known=_known(), progress=progress, today=local_day(now(), zone()))
         except NoticeError as exc:
             raise fail(str(exc)) from None
     if not result.plan["duties"]:  # a plan without duties is no plan: `plan check` refuses it

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from db import queries
 from duban.cli.common import (
     JsonOpt,
     calendar,
@@ -109,7 +110,7 @@ def plan_load(file: FileArg, as_json: JsonOpt = False, accept_review: AcceptOpt 
     _warn(data, cal, _window(data, None, None))
     with database() as session:
         moment = now()
-        report = store_plan(session, data, calendar=cal, today=moment.date(),
+        report = store_plan(session, data, calendar=cal, today=queries.today_in(data.timezone, moment),
                             horizon_days=settings().horizon_days, now=moment)
     if as_json:
         print_json(report.as_json())

@@ -61,14 +61,16 @@ def check_evidence(url: str | None) -> str | None:
 
 
 def handed_over(session: Session, occ: Occurrence) -> datetime:
-    """Since when the occurrence could be answered: the event that started it, else the day the
-    plan was issued (its time zone), or the moment the row was made when that is earlier (a past
-    year of an annual plan). Rows are often made after the work began: a plan loaded mid-year."""
-    plan = session.exec(select(Plan).join(Duty).where(Duty.id == occ.duty_id)).one()
-    since = [as_utc(occ.created_at), datetime.combine(plan.issued, time(), ZoneInfo(plan.timezone))]
-    if occ.event_id is not None and (event := session.get(Event, occ.event_id)) is not None:
-        since.append(as_utc(event.happened_at))
-    return min(since)
+    """Since when the occurrence could be answered: the event that started it, else the start of the
+    day the plan was issued (its time zone); or the moment the row was made when that is earlier (a
+    past year of an annual plan). Rows are often made after the work began: a plan loaded mid-year."""
+    event = session.get(Event, occ.event_id) if occ.event_id is not None else None
+    if event is not None:
+        began = as_utc(event.happened_at)
+    else:
+        plan = session.exec(select(Plan).join(Duty).where(Duty.id == occ.duty_id)).one()
+        began = datetime.combine(plan.issued, time(), ZoneInfo(plan.timezone))
+    return min(began, as_utc(occ.created_at))
 
 
 def check_answered_at(session: Session, occ: Occurrence, at: datetime, now: datetime) -> datetime:
