@@ -1,4 +1,5 @@
-"""Lookups shared by the CLI, the bot and the web: departments by any name, contacts, occurrences."""
+"""Lookups shared by the CLI, the bot and the web: departments by any name, contacts (and changing
+or removing one), occurrences."""
 
 from __future__ import annotations
 
@@ -7,11 +8,26 @@ from datetime import date, datetime
 from difflib import get_close_matches
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
+from db import outbox
 from db.addresses import set_address
-from db.models import Contact, Department, Duty, Occurrence, Plan
-from db.vocabulary import OccurrenceStatus
+from db.models import (
+    Answer,
+    Contact,
+    ContactAddress,
+    Delivery,
+    Department,
+    Duty,
+    FeedToken,
+    InviteCode,
+    Occurrence,
+    Plan,
+)
+from db.robots import ROLE as ROBOT
+from db.vocabulary import DeliveryStatus, OccurrenceStatus
+
+DEACTIVATED = "contact deactivated"  # the last_error of the reminders a deactivation cancelled
 
 
 class NotFound(LookupError):
@@ -45,6 +61,81 @@ def add_contact(session: Session, department: Department, *, name: str, addresse
     for channel, value in addresses.items():
         set_address(session, contact.id, channel, value, contact.created_at)
     return contact
+
+
+def edit_contact(session: Session, contact: Contact, now: datetime, *, name: str | None = None,
+                 addresses: dict[str, str | None] | None = None, language: str | None = None,
+                 role: str | None = None, active: bool | None = None) -> list[str]:
+    """Change what is given (None: unchanged; an address None: removed); returns the names of what
+    changed. A name another contact of the department has is refused; deactivating cancels the
+    reminders still to be sent (deactivate_contact)."""
+    _not_a_robot(contact)
+    changed = []
+    if name is not None and name != contact.name:
+        if session.exec(select(Contact.id).where(Contact.department_id == contact.department_id,
+                                                 Contact.name == name, Contact.id != contact.id)).first():
+            raise ValueError(f"联系人已存在 the department already has a contact called {name!r}")
+        contact.name = name
+        changed.append("name")
+    for field, value in (("language", language), ("role", role)):
+        if value is not None and getattr(contact, field) != value:
+            setattr(contact, field, value)
+            changed.append(field)
+    for channel, value in (addresses or {}).items():
+        if set_address(session, contact.id, channel, value, now):
+            changed.append(channel)
+    if active is not None and active != contact.active:
+        if active:
+            reactivate_contact(session, contact, now)
+        else:
+            deactivate_contact(session, contact)
+        changed.append("active")
+    session.add(contact)
+    return changed
+
+
+def _not_a_robot(contact: Contact) -> None:
+    if contact.role == ROBOT:
+        raise ValueError(f"联系人 {contact.id} 是群机器人 contact {contact.id} is the group robot {contact.name!r}: "
+                         "change it with `duban robots`")
+
+
+def deactivate_contact(session: Session, contact: Contact) -> int:
+    """The contact gets nothing more (the planner skips inactive contacts) and keeps its history;
+    the reminders still waiting for it are cancelled. Returns how many."""
+    contact.active = False
+    session.add(contact)
+    pending = session.exec(select(Delivery.id).where(Delivery.contact_id == contact.id,
+                                                     Delivery.status == DeliveryStatus.pending)).all()
+    return outbox.set_status(session, pending, DeliveryStatus.cancelled, last_error=DEACTIVATED)
+
+
+def reactivate_contact(session: Session, contact: Contact, now: datetime) -> int:
+    """The contact is reminded again: what deactivating cancelled and is still to come is pending
+    again (the planner adds what falls due later). Returns how many reminders came back."""
+    contact.active = True
+    session.add(contact)
+    cancelled = session.exec(select(Delivery.id).where(
+        Delivery.contact_id == contact.id, Delivery.status == DeliveryStatus.cancelled,
+        Delivery.last_error == DEACTIVATED, Delivery.send_at >= now)).all()
+    return outbox.set_status(session, cancelled, DeliveryStatus.pending, last_error=None)
+
+
+def has_history(session: Session, contact_id: int) -> bool:
+    """Whether anything was planned, sent, answered, issued or invited for the contact."""
+    return any(session.exec(select(table.id).where(table.contact_id == contact_id).limit(1)).first() is not None
+               for table in (Delivery, Answer, FeedToken, InviteCode))
+
+
+def remove_contact(session: Session, contact: Contact) -> int | None:
+    """Delete a contact that has no history (with its addresses): None. One with history is
+    deactivated instead (the log keeps naming it): the number of reminders cancelled."""
+    _not_a_robot(contact)
+    if has_history(session, contact.id):
+        return deactivate_contact(session, contact)
+    session.exec(delete(ContactAddress).where(ContactAddress.contact_id == contact.id))
+    session.delete(contact)
+    return None
 
 
 def list_contacts(session: Session, department: Department | None = None) -> list[tuple[Contact, Department]]:

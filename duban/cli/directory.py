@@ -6,6 +6,7 @@ from enum import Enum
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from bot.binding import CHAT
 from db import addresses, queries
@@ -60,8 +61,8 @@ def contacts_add(department: Annotated[str, typer.Option(help="Department id, na
     try:
         checked = ContactIn(department=department, name=name, email=email, telegram=telegram, lang=lang.value,
                             role=role.value)
-    except ValueError as exc:
-        raise fail(f"无效的联系人 invalid contact: {exc.errors()[0]['msg']}") from None  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        raise _invalid(exc, name=name, email=email, telegram=telegram) from None
     with database() as session:
         dept = queries.find_department(session, department)
         try:
@@ -117,6 +118,20 @@ CHANGED = {"name": "姓名 name", "email": "邮箱 email", CHAT: "Telegram", "la
            "role": "角色 role"}
 
 
+def _invalid(exc: ValidationError, **given: object) -> typer.Exit:
+    """What was wrong with a contact's values, naming the value."""
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    if field == "name":
+        return fail(f"姓名应为 1-200 个字符 a name has 1-200 characters: {given['name']!r}")
+    if field == "email":
+        return fail(f"邮箱地址无效 not an email address: {given['email']!r}")
+    if field == "telegram" and error["type"].startswith("int_"):
+        return fail(f"Telegram 会话编号应为数字 a chat id is a number (e.g. 123456789, a group's -100...): "
+                    f"{given['telegram']!r}")
+    return fail(f"无效的联系人 invalid contact ({field}): {error['msg'].removeprefix('Value error, ')}")
+
+
 def _given_addresses(contact: Contact, dept: Department, name: str | None, email: str | None,
                      telegram: str | None, lang: Lang | None, role: Role | None) -> dict[str, str | None]:
     """The values given to `contacts edit`, checked as a plan file's contact is; the addresses
@@ -127,8 +142,8 @@ def _given_addresses(contact: Contact, dept: Department, name: str | None, email
         checked = ContactIn(department=dept.key, name=contact.name if name is None else name, email=email or None,
                             telegram=telegram or None, lang=(lang or Lang(contact.language)).value,
                             role=(role or Role.primary).value)
-    except ValueError as exc:
-        raise fail(f"无效的联系人 invalid contact: {exc.errors()[0]['msg']}") from None  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        raise _invalid(exc, name=name, email=email, telegram=telegram) from None
     return {channel: value for channel, value in checked.addresses.items()
             if {"email": email, CHAT: telegram}[channel] is not None}
 
@@ -145,11 +160,11 @@ def contacts_edit(contact_id: ContactId,
                   as_json: JsonOpt = False) -> None:
     """修改联系人 Change a contact's name, addresses, language or role, or turn it off and on.
     A plan file that lists the contact sets language, role and addresses again when reloaded."""
-    if all(v is None for v in (name, email, telegram, lang, role, active)):
-        raise fail("没有要修改的内容 nothing to change: give --name, --email, --telegram, --lang, --role, "
-                   "--active or --inactive")
     with database() as session:
         contact = _contact(session, contact_id)
+        if all(v is None for v in (name, email, telegram, lang, role, active)):
+            raise fail("没有要修改的内容 nothing to change: give --name, --email, --telegram, --lang, --role, "
+                       "--active or --inactive")
         dept = session.get(Department, contact.department_id)
         given = _given_addresses(contact, dept, name, email, telegram, lang, role)
         try:
