@@ -23,6 +23,7 @@ from duban.cli import (
     report,
     robots,
     telegram,
+    transfer,
     users,
 )
 from duban.cli.common import err
@@ -37,6 +38,8 @@ app.command("tick")(process.tick_command)
 app.command("run")(process.run)
 app.command("answer")(occurrences.answer_command)
 app.command("report")(report.report)
+app.command("export")(transfer.export_command)
+app.command("import")(transfer.import_command)
 directory.contacts_app.command("invite")(telegram.contacts_invite)
 plans.app.command("import")(plan_import.plan_import)
 app.add_typer(plans.app, name="plan")
