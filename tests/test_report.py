@@ -355,7 +355,7 @@ def test_the_report_page_for_one_plan_and_in_english(september, tmp_path):
     english = c.get("/reports/2016-09?lang=en")
     assert "<h1>Completion of duties in September 2016</h1>" in english.text
     data = [cell for r in cells(english.text, "details") for cell in r[:4]]
-    assert not CJK.search(visible(english.text, "督办科", "市环保局", "市教育局", *data))
+    assert not CJK.search(visible(english.text, "督办科", "中文", "市环保局", "市教育局", *data))  # the language switch says 中文
     bad = c.get("/reports/2016-09?plan=nope", headers={"accept": "text/html"})
     assert bad.status_code == 404 and "nope" in bad.text
 
@@ -376,3 +376,40 @@ def test_the_report_reads_its_times_in_the_deployment_time_zone(ranked):
     assert "统计截至2016年10月10日 02:00" in page
     assert ["市环保局", "演示计划", "1-1", "重大行政决策预公开", "定期", "2016年9月", "2016年9月28日", "按时完成",
             "2016年9月28日 15:00", "", "https://epb.example.gov.cn/d9", ""] in cells(page, "details")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_report_page_prints_on_a4_landscape_in_chromium(ranked, web_server):
+    """Printed from Chromium: A4 landscape pages (842 x 595 points), the board's navigation and
+    the page's tools hidden, each table's header row repeated on every page."""
+    from playwright.sync_api import sync_playwright
+
+    from scheduler.access.users import add_user
+    from tests.board_world import PASSWORD, USER
+    from tests.test_web_board_browser import ARTIFACTS, CHROMIUM
+    from tests.web_world import settings
+
+    with Session(ranked) as session:
+        add_user(session, USER, PASSWORD, "督办科")
+        session.commit()
+    base = web_server(ranked, settings(), lambda: AFTER)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        page = browser.new_page(locale="zh-CN")
+        page.goto(base + "/reports/2016-09")
+        page.get_by_label("用户名").fill(USER)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(base + "/reports/2016-09")
+        assert page.locator("h1").inner_text() == TITLE and page.locator("#download").is_visible()
+        page.emulate_media(media="print")
+        assert not page.locator("header").is_visible() and not page.locator("#download").is_visible()
+        assert page.eval_on_selector_all("thead", "xs => xs.map(x => getComputedStyle(x).display)") == [
+            "table-header-group"] * 2
+        page.screenshot(path=str(ARTIFACTS / "report-print.png"), full_page=True)
+        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+        (ARTIFACTS / "report.pdf").write_bytes(pdf)
+        browser.close()
+    sizes = {tuple(round(float(x)) for x in m) for m in re.findall(rb"/MediaBox\s*\[0 0 ([\d.]+) ([\d.]+)\]", pdf)}
+    assert sizes == {(842, 595)}

@@ -30,13 +30,18 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DETAIL_LIMIT = 2000  # lines of the page's detail table; the workbook always has every one
 
 
+NUMBERS = {"count", "rank", "percent"}
+PROSE = {"prose", "link", "links"}  # long text that wraps; the other columns keep to one line
+
+
 @dataclass(frozen=True)
 class Cell:
-    """A value as the page shows it: its text, the links it holds, how it aligns."""
+    """A value as the page shows it: its text, the links it holds, its class (number: centred;
+    nowrap: kept on one line; none: wraps)."""
 
     text: str
     links: tuple[str, ...] = ()
-    number: bool = False
+    css: str = ""
 
 
 def _link(url: str | None) -> tuple[str, ...]:
@@ -46,18 +51,18 @@ def _link(url: str | None) -> tuple[str, ...]:
 
 def shown(column: Column, value: object, language: str) -> Cell:
     """One value of the report as the page prints it."""
-    number = column.kind in {"count", "rank", "percent"}
+    css = "number" if column.kind in NUMBERS else "" if column.kind in PROSE else "nowrap"
     if value is None or value == "":
-        return Cell("—" if number else "", number=number)
+        return Cell("—" if column.kind in NUMBERS else "", css=css)
     if column.kind == "percent":
-        return Cell(f"{value:.1%}", number=True)
+        return Cell(f"{value:.1%}", css=css)
     if column.kind in {"date", "datetime"}:
-        return Cell(bulletin.day_words(value, language))
+        return Cell(bulletin.day_words(value, language), css=css)
     if column.kind == "links":
         return Cell("", tuple(u for url in value for u in _link(url)))
     if column.kind == "link":
         return Cell(str(value), _link(str(value)))
-    return Cell(str(value), number=number)
+    return Cell(str(value), css=css)
 
 
 def _rows(columns: tuple[Column, ...], rows: list[list], language: str) -> list[list[Cell]]:

@@ -39,8 +39,9 @@ _TRAILING = re.compile(r"([（(][^）)]*[）)]|的?通知|主要任务明细表|
 
 @dataclass(frozen=True)
 class Column:
-    """One column: its header (a msgid) and how its values read (text, count, percent, rank, date,
-    datetime, link), which the writers turn into number formats and alignment."""
+    """One column: its header (a msgid) and how its values read — text (a few words), prose (long
+    text that wraps), count, percent, rank, date, datetime, link, links — which the writers turn
+    into number formats, alignment and wrapping."""
 
     key: str
     header: str
@@ -53,10 +54,12 @@ SUMMARY_COLUMNS = (
     Column("on_time_rate", N_("On-time completion rate"), "percent"), Column("rank", N_("Rank"), "rank"),
     Column("evidence", N_("Evidence links"), "links"))
 DETAIL_COLUMNS = (
-    Column("department", N_("Department")), Column("plan", N_("Plan")), Column("duty_key", N_("Duty no.")),
-    Column("duty", N_("Duty")), Column("kind", N_("Kind")), Column("period", N_("Period")),
+    Column("department", N_("Department")), Column("plan", N_("Plan"), "prose"),
+    Column("duty_key", N_("Duty no.")), Column("duty", N_("Duty"), "prose"), Column("kind", N_("Kind")),
+    Column("period", N_("Period")),
     Column("due", N_("Due"), "date"), Column("outcome", N_("Status")), Column("done_at", N_("Done at"), "datetime"),
-    Column("done_by", N_("Done by")), Column("evidence", N_("Evidence link"), "link"), Column("note", N_("Note")))
+    Column("done_by", N_("Done by")), Column("evidence", N_("Evidence link"), "link"),
+    Column("note", N_("Note"), "prose"))
 
 
 def headers(columns: tuple[Column, ...], language: str) -> list[str]:
