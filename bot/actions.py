@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -46,10 +45,6 @@ class View:
     duty: Duty
     plan: Plan
     dept: Department
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.plan.timezone)
 
 
 def view(session: Session, occurrence_id: int) -> View:

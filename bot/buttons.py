@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from markupsafe import Markup
 from sqlmodel import Session
@@ -38,17 +38,17 @@ class _Quiet(str):
     """A toast that flashes (success); any other toast is an alert the person dismisses."""
 
 
-def status_line(v: actions.View, action: str, who: str, lang: str, now: datetime) -> Markup:
+def status_line(v: actions.View, action: str, who: str, lang: str, now: datetime, zone: tzinfo) -> Markup:
     """One line saying what happened to the occurrence, from its stored state (`action`: an Action
-    or the prompt answered, actions.Prompt)."""
+    or the prompt answered, actions.Prompt); times on the deployment's clock (`zone`)."""
     occ, title = v.occ, v.duty.title[:60]
     if occ.status == OccurrenceStatus.done and action in (Action.done, Prompt.link):
-        line = say("status_done", lang, id=occ.id, title=title, who=occ.done_by, when=when(occ.done_at, v.tz, lang))
+        line = say("status_done", lang, id=occ.id, title=title, who=occ.done_by, when=when(occ.done_at, zone, lang))
         return line + say("status_evidence", lang, url=occ.evidence_url) if occ.evidence_url else line
     if action == Action.snooze and occ.snoozed_until:
-        return say("status_snooze", lang, id=occ.id, title=title, who=who, until=when(occ.snoozed_until, v.tz, lang))
+        return say("status_snooze", lang, id=occ.id, title=title, who=who, until=when(occ.snoozed_until, zone, lang))
     if action == Action.help:
-        return say("status_help", lang, id=occ.id, title=title, who=who, when=when(now, v.tz, lang))
+        return say("status_help", lang, id=occ.id, title=title, who=who, when=when(now, zone, lang))
     return say("status_closed", lang, id=occ.id, title=title, status=status_word(occ.status, lang))
 
 
@@ -117,7 +117,7 @@ async def _act(update: Update, context: Context, who: Me, found: Press) -> str:
     action = Action.done if code == "d" else Action.snooze
     outcome, v = await run_db(context, actions.act, chat, occ, action, d.clock(), d.calendars,
                               snooze=SNOOZES.get(code))
-    line = status_line(v, action, outcome.answer.actor, who.lang, d.clock())
+    line = status_line(v, action, outcome.answer.actor, who.lang, d.clock(), d.settings.zone)
     if msg is not None:
         rows = [] if action == Action.done else main_rows(occ, who.lang, number_in(msg.reply_markup, occ))
         await edit(context, msg.chat_id, msg.message_id, with_status(msg.text_html, occ, line),
@@ -128,7 +128,7 @@ async def _act(update: Update, context: Context, who: Me, found: Press) -> str:
         return _Quiet(say("toast_repeat", who.lang))
     if action == Action.done:
         return _Quiet(say("toast_done", who.lang))
-    return _Quiet(say("toast_snooze", who.lang, until=when(v.occ.snoozed_until, v.tz, who.lang)))
+    return _Quiet(say("toast_snooze", who.lang, until=when(v.occ.snoozed_until, d.settings.zone, who.lang)))
 
 
 async def _swap_rows(context: Context, msg: Message | None, occ: int, rows, lang: str) -> None:
@@ -174,7 +174,8 @@ async def answer_prompt(update: Update, context: Context, who: Me, awaiting: act
                 else say("help_sent", who.lang, title=title))
     if awaiting.message_id and awaiting.html is not None:
         markup = InlineKeyboardMarkup.de_json(awaiting.markup, context.bot) if awaiting.markup else None
-        line = status_line(v, Prompt.link if link else Prompt.help, outcome.answer.actor, who.lang, d.clock())
+        line = status_line(v, Prompt.link if link else Prompt.help, outcome.answer.actor, who.lang, d.clock(),
+                           d.settings.zone)
         rows = [] if link else main_rows(v.occ.id, who.lang, number_in(markup, v.occ.id))
         await edit(context, chat.id, awaiting.message_id, with_status(awaiting.html, v.occ.id, line),
                    replace_rows(markup, v.occ.id, rows))

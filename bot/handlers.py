@@ -142,7 +142,8 @@ async def _answer(update: Update, context: Context, who: Me, occ: int, action: s
         text = Markup.escape(told(exc, who.lang))
     else:
         if action == Action.snooze:
-            text = say("snoozed", who.lang, until=when(v.occ.snoozed_until, v.tz, who.lang), title=v.duty.title)
+            text = say("snoozed", who.lang, until=when(v.occ.snoozed_until, d.settings.zone, who.lang),
+                       title=v.duty.title)
         else:
             text = say("done_ok" if outcome.changed else "done_repeat", who.lang, title=v.duty.title)
     await reply(update, context, text)
@@ -244,7 +245,7 @@ async def event(update: Update, context: Context, who: Me) -> None:
         text = Markup.escape(str(exc))
     else:
         text = say("event_ok", who.lang, title=v.duty.title, department=v.dept.name, id=v.occ.id,
-                   deadline=when(recorded.deadline, v.tz, who.lang))
+                   deadline=when(recorded.deadline, d.settings.zone, who.lang))
     await reply(update, context, text)
 
 

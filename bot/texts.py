@@ -144,7 +144,7 @@ def command_description(msgid: str, lang: str) -> str:
 
 
 def when(moment: datetime, tz: tzinfo, lang: str) -> str:
-    """9月14日 10:03 / 14 Sep 10:03, in the plan's time zone."""
+    """9月14日 10:03 / 14 Sep 10:03, on the clock of `tz` (the deployment's: DUBAN_TIMEZONE)."""
     local = moment.astimezone(tz)
     return f"{short_date(local.date(), lang)} {local:%H:%M}"
 

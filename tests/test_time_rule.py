@@ -353,3 +353,24 @@ def _signer():
     from tests.web_world import signer
 
     return signer()
+
+
+# --- the bot's replies -----------------------------------------------------------------------------
+
+@pytest.fixture
+def utc_bot(engine, tmp_path, telegram_server):
+    from tests.bot_world import DUE_EVE, Clock, RunningBot, World, load_world, settings_for
+
+    load_world(engine, tmp_path)
+    world = World(engine, telegram_server, settings_for(engine, telegram_server, timezone="UTC"), Clock(DUE_EVE))
+    running = RunningBot(world).start()
+    yield world
+    running.stop()
+
+
+def test_the_bots_replies_tell_times_on_the_deployments_clock(utc_bot):
+    from tests.bot_world import ZHANG
+
+    air = utc_bot.occurrence("air")
+    reply = utc_bot.say(ZHANG, f"/snooze {air.id} 2016-09-20")  # 09:30 in the plan's Shanghai
+    assert reply.text.startswith("已推迟到 9月20日 01:30")
