@@ -32,7 +32,11 @@ SHEETS = {"summary": N_("Summary"), "detail": N_("Details"), "chart": N_("Chart"
 CHART_TITLE = N_("On-time completion rate by department")
 FORMATS = {"count": "0", "rank": "0", "percent": "0.0%", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm"}
 CENTRED = {"count", "rank", "percent", "date", "datetime"}
-MIN_WIDTH, MAX_WIDTH = 6, 48  # in characters of a Latin font; CJK characters count twice
+# Column widths in characters of a Latin font (CJK characters count twice): long text wraps
+# past its kind's width, so a detail line fits on A4 landscape at a readable size.
+MIN_WIDTH, MAX_WIDTH = 6, 28
+MAX_WIDTHS = {"prose": 30, "link": 32, "links": 36}
+LINE_HEIGHT = 15  # points: one line of the default 11-point font
 THIN = Side(style="thin", color="808080")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FILL = PatternFill("solid", start_color="D9D9D9")
@@ -92,16 +96,34 @@ def _body(ws: Worksheet, columns: tuple[Column, ...], rows: list[list]) -> None:
                 cell.hyperlink = value
 
 
-def _widths(ws: Worksheet, columns: tuple[Column, ...], names: list[str], rows: list[list]) -> None:
+def _widths(ws: Worksheet, columns: tuple[Column, ...], names: list[str], rows: list[list]) -> list[int]:
     """Each column as wide as its widest header or value (dates and rates as they print), within
-    MIN_WIDTH..MAX_WIDTH; longer text wraps."""
+    MIN_WIDTH and its kind's maximum; the widths set."""
     printed = {"date": 10, "datetime": 16, "percent": 6}
+    widths = []
     for i, (column, name) in enumerate(zip(columns, names, strict=True)):
         if column.kind in printed:
             widest = max(text_width(name), printed[column.kind])
         else:  # each distinct value measured once: a department's name repeats on every line
             widest = max([text_width(name), *map(text_width, {_shown(row[i]) for row in rows})])
-        ws.column_dimensions[get_column_letter(i + 1)].width = min(MAX_WIDTH, max(MIN_WIDTH, widest + 2))
+        widths.append(min(MAX_WIDTHS.get(column.kind, MAX_WIDTH), max(MIN_WIDTH, widest + 2)))
+        ws.column_dimensions[get_column_letter(i + 1)].width = widths[-1]
+    return widths
+
+
+def _lines(value: object, width: int) -> int:
+    """How many lines `value` wraps to in a column `width` wide."""
+    parts = str(_shown(value)).split("\n") if value not in (None, "") else [""]
+    return sum(max(1, -(-text_width(part) // (width - 1))) for part in parts)
+
+
+def _heights(ws: Worksheet, columns: tuple[Column, ...], rows: list[list], widths: list[int]) -> None:
+    """Rows tall enough for their wrapped text (a spreadsheet does not measure them when printing)."""
+    wrapping = [i for i, c in enumerate(columns) if c.kind not in CENTRED]
+    for r, row in enumerate(rows, FIRST_ROW):
+        lines = max((_lines(row[i], widths[i]) for i in wrapping), default=1)
+        if lines > 1:
+            ws.row_dimensions[r].height = lines * LINE_HEIGHT
 
 
 def print_setup(ws: Worksheet, footer: str, language: str) -> None:
@@ -125,7 +147,7 @@ def _table(ws: Worksheet, heading: str, columns: tuple[Column, ...], rows: list[
     _title(ws, heading, len(columns))
     _header(ws, names)
     _body(ws, columns, rows)
-    _widths(ws, columns, names, rows)
+    _heights(ws, columns, rows, _widths(ws, columns, names, rows))
     print_setup(ws, footer, language)
 
 
