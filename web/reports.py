@@ -37,7 +37,7 @@ PROSE = {"prose", "link", "links"}  # long text that wraps; the other columns ke
 @dataclass(frozen=True)
 class Cell:
     """A value as the page shows it: its text, the links it holds, its class (number: centred;
-    nowrap: kept on one line; none: wraps)."""
+    nowrap: kept on one line; prose: wraps, given room)."""
 
     text: str
     links: tuple[str, ...] = ()
@@ -51,7 +51,7 @@ def _link(url: str | None) -> tuple[str, ...]:
 
 def shown(column: Column, value: object, language: str) -> Cell:
     """One value of the report as the page prints it."""
-    css = "number" if column.kind in NUMBERS else "" if column.kind in PROSE else "nowrap"
+    css = "number" if column.kind in NUMBERS else "prose" if column.kind in PROSE else "nowrap"
     if value is None or value == "":
         return Cell("—" if column.kind in NUMBERS else "", css=css)
     if column.kind == "percent":
@@ -59,9 +59,9 @@ def shown(column: Column, value: object, language: str) -> Cell:
     if column.kind in {"date", "datetime"}:
         return Cell(bulletin.day_words(value, language), css=css)
     if column.kind == "links":
-        return Cell("", tuple(u for url in value for u in _link(url)))
+        return Cell("", tuple(u for url in value for u in _link(url)), css)
     if column.kind == "link":
-        return Cell(str(value), _link(str(value)))
+        return Cell(str(value), _link(str(value)), css)
     return Cell(str(value), css=css)
 
 
