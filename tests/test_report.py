@@ -327,7 +327,7 @@ def test_the_report_page_shows_the_title_the_ranking_and_every_duty_for_a_coordi
     assert len(details) == 4 and ["市环保局", "演示计划", "1-1", "重大行政决策预公开", "定期", "2016年9月",
                                   "2016年9月28日", "按时完成", "2016年9月28日 23:00", "",
                                   "https://epb.example.gov.cn/d9", ""] in details
-    assert 'href="/reports/2016-09.xlsx"' in page.text and 'href="/reports/2016-08"' in page.text
+    assert 'href="/reports/2016-09.xlsx"' in page.text and '<a href="/reports/2016-08">« 2016年8月</a>' in page.text
     data = ("演示计划", "重大行政决策预公开", "饮用水水质信息公开", "epb.example.gov.cn", "demo")
     assert english_words(visible(page.text, *data)) == set()
 

@@ -69,11 +69,11 @@ def _rows(columns: tuple[Column, ...], rows: list[list], language: str) -> list[
     return [[shown(c, v, language) for c, v in zip(columns, row, strict=True)] for row in rows]
 
 
-def _neighbours(month: Month) -> tuple[str, str]:
-    """The months before and after `month`, as the URLs name them."""
+def _neighbours(month: Month, language: str) -> list[tuple[str, str]]:
+    """The months before and after `month`: as the URLs name them (2016-08), as people read them."""
     before = Month(month.year - 1, 12) if month.month == 1 else Month(month.year, month.month - 1)
     after = Month(month.year + 1, 1) if month.month == 12 else Month(month.year, month.month + 1)
-    return str(before), str(after)
+    return [(str(m), bulletin.month_words(m, language)) for m in (before, after)]
 
 
 def _query(plan: str | None) -> str:
@@ -89,7 +89,7 @@ def _context(report: MonthReport, language: str, session: Session, plan: str | N
             "detail_title": bulletin.detail_title(report, language),
             "detail_headers": bulletin.headers(DETAIL_COLUMNS, language),
             "details": _rows(DETAIL_COLUMNS, details[:DETAIL_LIMIT], language), "detail_count": len(details),
-            "neighbours": _neighbours(report.month), "query": _query(plan), "plan": plan or "",
+            "neighbours": _neighbours(report.month, language), "query": _query(plan), "plan": plan or "",
             "plans": session.exec(select(Plan.key, Plan.title).order_by(Plan.key)).all()}
 
 
