@@ -76,7 +76,7 @@ class TelegramChannel:
 
     async def send(self, message: Message) -> Receipt:
         chat = int(message.recipient.address or 0)
-        markup = reminder_markup(message.buttons, message.language, message.text)
+        markup = reminder_markup(message.buttons, message.language, message.text, message.button_labels)
         moved = None
         try:
             bot = await self._ready_bot()

@@ -4,7 +4,7 @@ deliveries keep the idempotency keys existing outboxes hold."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import literal_column, select
 
@@ -61,7 +61,9 @@ def test_every_kind_of_new_delivery_keeps_its_key_format():
         rows.channel_paused("email", since, 9, "telegram", NOW, "…").key: "pause:email:2016-09-26T00:30:00+00:00:9",
         rows.channel_back("email", since, 9, None, NOW, "…").key: "resume:email:2016-09-26T00:30:00+00:00:9",
         rows.fallback(failed, "telegram", NOW).key: "fb:77",
-        rows.unreachable(failed, 4, NOW, "王: refused").key: "fbn:9:4:2016-09-26",
+        # issue 17: told once per problem (scheduler/outbox/told.py), no longer once a day
+        rows.unreachable(failed, 4, "email:refused", NOW, NOW, "王: refused").key:
+            f"fbn:9:4:email:refused:{NOW:%Y%m%dT%H%M%S}",
     }
     assert list(keys) == list(keys.values())
 
@@ -73,10 +75,11 @@ def test_fallbacks_and_reports_copy_what_they_must():
     assert again == {"idempotency_key": "fb:77", "occurrence_id": 5, "contact_id": 9, "channel": "telegram",
                      "purpose": "due", "informational": True, "send_at": NOW, "status": "pending", "attempts": 0,
                      "body": "note", "fallback_of": 77}
-    told = rows.unreachable(failed, 4, NOW, "王: refused").to_row()
-    assert told == {"idempotency_key": "fbn:9:4:2016-09-26", "occurrence_id": 5, "contact_id": 4, "channel": "",
-                    "purpose": "notice", "informational": False, "send_at": NOW, "status": "pending",
-                    "attempts": 0, "body": "王: refused", "fallback_of": 77}
+    later = NOW + timedelta(minutes=15)  # held to the end of the dispatcher's run
+    told = rows.unreachable(failed, 4, "email:refused", NOW, later, "王: refused").to_row()
+    assert told == {"idempotency_key": f"fbn:9:4:email:refused:{NOW:%Y%m%dT%H%M%S}", "occurrence_id": None,
+                    "contact_id": 4, "channel": "", "purpose": "notice", "informational": False, "send_at": later,
+                    "status": "pending", "attempts": 0, "body": "王: refused", "fallback_of": 77}
     summary = rows.weekly(2, "yingkou-2016", 9, date(2016, 9, 26), NOW).to_row()
     assert (summary["occurrence_id"], summary["purpose"], summary["body"]) == (None, "weekly", "yingkou-2016")
     copy = rows.informational(5, 9, SLOT).to_row()

@@ -2,6 +2,10 @@
 
 It checks who may answer, marks the occurrence, cancels what should no longer be sent, and
 appends to the answer log. Answering twice is harmless: the second answer is logged as a repeat.
+Occurrences of one duty and department due the same day (a completion deadline and the quarter
+that ends that day) are one obligation, shown as one item: an answer to either is applied to its
+twins too (done, waived, snoozed: those still open; reopened: those closed alike), each with its
+own Answer row whose origin says which answer it follows. A request for help is not repeated.
 An answer can be back-dated (`at`: done on the day it was confirmed by phone), never into the future
 nor to before the duty was handed over; it then counts as given at that moment.
 """
@@ -27,6 +31,7 @@ from scheduler.outbox.rows import help_request, to_rows
 
 log = logging.getLogger(__name__)
 ACTIONS = ANSWERS
+_FOLLOWED = (Action.done, Action.waive, Action.snooze, Action.reopen)  # what twins share (not help)
 
 
 class Refused(Told, PermissionError):
@@ -47,6 +52,7 @@ class Outcome:
     occurrence: Occurrence
     answer: Answer
     changed: bool
+    twins: tuple[Answer, ...] = ()  # the same answer applied to the occurrence's twins
 
 
 def check_evidence(url: str | None) -> str | None:
@@ -183,10 +189,35 @@ def answer(session: Session, occurrence_id: int, action: str, *, actor: Actor, c
         log.warning("refused %s on occurrence %s by %s via %s", action, occ.id, actor.name, channel)
         raise Refused(N_("Not allowed: {name} may not answer for this duty (not a contact of its "
                          "department or of the coordinating office)."), name=actor.name)
+    was = occ.status
     entry.changed = action == Action.help or _apply(session, occ, action, actor, now, evidence_url, note,
                                                     snooze_until, at)
     session.add(entry)
     session.flush()
     if action == Action.help:
         _ask_for_help(session, occ, entry, now)
-    return Outcome(occ, entry, entry.changed)
+    followed = tuple(_follow(session, twin, entry, actor, now, snooze_until, at)
+                     for twin in twins(session, occ, action, was))
+    return Outcome(occ, entry, entry.changed, followed)
+
+
+def twins(session: Session, occ: Occurrence, action: str, was: str = OccurrenceStatus.open) -> list[Occurrence]:
+    """The other occurrences of `occ`'s duty and department due the same day that `action` applies
+    to as well: those still open, or for a reopen those closed as `occ` was (`was`)."""
+    if action not in _FOLLOWED or (action == Action.reopen and was == OccurrenceStatus.open):
+        return []
+    wanted = was if action == Action.reopen else OccurrenceStatus.open
+    return list(session.exec(select(Occurrence).where(
+        Occurrence.duty_id == occ.duty_id, Occurrence.department_id == occ.department_id,
+        Occurrence.due == occ.due, Occurrence.id != occ.id, Occurrence.status == wanted).order_by(Occurrence.id)))
+
+
+def _follow(session: Session, twin: Occurrence, first: Answer, actor: Actor, now: datetime,
+            snooze_until: datetime | None, at: datetime | None) -> Answer:
+    """`first` applied to `twin`, logged as following it."""
+    entry = Answer(occurrence_id=twin.id, action=first.action, actor=first.actor, contact_id=first.contact_id,
+                   channel=first.channel, origin=f"follows answer {first.id}; {first.origin or first.channel}"[:200],
+                   evidence_url=first.evidence_url, note=first.note, snooze_until=snooze_until, at=first.at)
+    entry.changed = _apply(session, twin, first.action, actor, now, first.evidence_url, first.note, snooze_until, at)
+    session.add(entry)
+    return entry

@@ -63,6 +63,9 @@ class Message:
     # The occurrences shown, in order, as (occurrence id, informational): chat channels add
     # answer buttons for the ones that are not informational. Email carries signed links instead.
     buttons: tuple[tuple[int, bool], ...] = ()
+    # The label of each one's buttons, in the same order: the item's number in a digest ("3"), with
+    # the date for a deadline listed under a daily duty's line ("3 7/31"); empty: number by position.
+    button_labels: tuple[str, ...] = ()
     language: str = "zh"  # the recipient's language, for what the channel adds (button labels)
     purpose: str = ""  # why it is sent (db.vocabulary.Purpose: due, digest, ...), for a webhook receiver
 

@@ -30,14 +30,14 @@ OpenDays = Callable[[Item], list[date]]
 
 
 def urgency_key(item: Item) -> tuple:
-    """Overdue (most days first), then due today, then coming up by date."""
-    rank = {"overdue": 0, "today": 1, "upcoming": 2}[item.urgency]
-    return rank, -item.days_overdue, item.due, item.title, item.department, item.occurrence_id
+    """Overdue (most days first), then due today, then coming up by date; ties keep their order."""
+    return {"overdue": 0, "today": 1, "upcoming": 2}[item.urgency], -item.days_overdue, item.due
 
 
 def combine(items: Iterable[Item], today: date, open_days: OpenDays | None = None) -> list[Item]:
     """The items of one message, merged and ordered. `open_days(line)` gives the open days of a
-    daily duty's department up to today (from the database); without it, the days among `items`."""
+    daily duty's department up to today (from the database); without it, the days among `items`.
+    Items due alike keep the order they came in (the dispatcher's: by send time)."""
     groups: dict[tuple, list[Item]] = defaultdict(list)
     for i in items:
         day = None if i.every_workday else i.due

@@ -175,10 +175,10 @@ class Layout:
     max_items: int | None = None
     folders: tuple[Path, ...] = ()
 
-    def fits(self, rendered: Rendered, answerable: int = 0) -> bool:
+    def fits(self, text: str, answerable: int = 0) -> bool:
         """Whether one message may carry this text with `answerable` items."""
-        return ((self.max_bytes is None or len(rendered.text.encode("utf-8")) <= self.max_bytes)
-                and (self.max_visible is None or self.visible_length(rendered.text) <= self.max_visible)
+        return ((self.max_bytes is None or len(text.encode("utf-8")) <= self.max_bytes)
+                and (self.max_visible is None or self.visible_length(text) <= self.max_visible)
                 and (self.max_items is None or answerable <= self.max_items))
 
     def visible_length(self, text: str) -> int:

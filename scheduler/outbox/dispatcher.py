@@ -22,10 +22,10 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
@@ -42,16 +42,17 @@ from db.models import (
     Robot,
 )
 from db.queries import today_in
-from db.vocabulary import PLANNED, DeliveryStatus, OccurrenceStatus, Purpose
+from db.vocabulary import PLANNED, DeliveryStatus, OccurrenceKind, OccurrenceStatus, Purpose
 from scheduler.access.feed_tokens import contact_feed_urls
 from scheduler.access.links import ACTIONS, Signer
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.channels import registry
 from scheduler.channels.base import Channel, Endpoint, Message, Recipient, TransportError
 from scheduler.i18n import N_, Text
+from scheduler.messages import digest
 from scheduler.messages.items import NO_LINKS, item_of
-from scheduler.messages.render import Context, Item, Links, Renderer
-from scheduler.outbox import breaker, rows
+from scheduler.messages.render import Context, Counts, Item, Links, Renderer
+from scheduler.outbox import breaker, rows, told
 from scheduler.reports.weekly import weekly_summary
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,9 @@ class DispatchPolicy:
     backoff_base: timedelta = timedelta(seconds=60)
     backoff_max: timedelta = timedelta(hours=2)
     late_after: timedelta = timedelta(minutes=15)
+    # Notices about failures wait for the end of the run that found them, so each coordinator gets
+    # one summary a run; a run that dies first leaves them to go out this much later.
+    notice_hold: timedelta = timedelta(minutes=15)
     pause: breaker.Backoff = field(default_factory=breaker.Backoff)  # how long a channel that is down waits between probes
     alike_refusals: int = 3  # distinct recipients refused alike, in a row: the relay refuses everyone
 
@@ -123,6 +127,15 @@ class _Row:
     feed_url: str | None = None  # the contact's personal iCal feed, when one was issued
     addresses: dict[str, ContactAddress] = field(default_factory=dict)  # the contact's, by channel
     robot: Robot | None = None  # when the contact is a group robot
+    told: bool = False  # the coordinators were told this contact could not be reached
+
+
+@dataclass
+class _Entry:
+    """One item of a message and the claimed rows it answers for (a notice: its row, no item)."""
+
+    item: Item | None
+    rows: list[_Row]
 
 
 def _retry_wait(policy: DispatchPolicy) -> Callable:
@@ -148,6 +161,7 @@ class Dispatcher:
         self.calendars, self.worker, self.policy = calendars, worker, policy
         self.sleep, self.monotonic = sleep, monotonic
         self._refusals: dict[str, _Refusals] = defaultdict(_Refusals)
+        self._held: set[str] = set()  # keys of the notices this run holds back until its end
 
     async def close(self) -> None:
         """Close every channel (its connections, its HTTP pool) at shutdown."""
@@ -166,9 +180,28 @@ class Dispatcher:
                 claimed_at = self.monotonic()
                 ids = outbox.claim(session, moment(), self.worker, self.policy.lease, self.policy.batch)
                 if not ids:
+                    if self._release(session, now):
+                        continue
                     return report
                 lease = _Lease(set(ids), claimed_at + self.policy.lease.total_seconds(), moment)
                 await self._batch(session, ids, now, report, lease)
+
+    def _release(self, session: Session, now: datetime) -> bool:
+        """At the end of a run, let the notices it held back go out, as of the run's `now` (merged
+        per coordinator by `_batch`); True when there were any."""
+        keys, self._held = sorted(self._held), set()
+        released = 0
+        for i in range(0, len(keys), outbox.CHUNK):
+            released += session.execute(update(Delivery).where(
+                Delivery.idempotency_key.in_(keys[i:i + outbox.CHUNK]), Delivery.status == DeliveryStatus.pending,
+                Delivery.send_at > now).values(send_at=now)).rowcount
+        session.commit()
+        return released > 0
+
+    def _hold_notices(self, session: Session, notices: list[rows.NewDelivery]) -> None:
+        """Queue notices to coordinators to go out at the end of this run, with its others."""
+        outbox.insert_new(session, rows.to_rows(notices))
+        self._held.update(n.key for n in notices)
 
     def _load(self, session: Session, ids: list[int]) -> list[_Row]:
         pairs = session.exec(select(Delivery, Contact).join(Contact, Delivery.contact_id == Contact.id)
@@ -183,8 +216,10 @@ class Dispatcher:
         feeds = contact_feed_urls(session, list({c.id for _, c in pairs}), self.signer)
         found = addresses.addresses_of(session, (c.id for _, c in pairs))
         bots = robots.by_contact(session, (c.id for _, c in pairs if c.role == robots.ROLE))
+        remembered = told.remembered(session, (c.id for _, c in pairs))
         return [_Row(d, c, *context.get(d.occurrence_id, (None,) * 4), feed_url=feeds.get(c.id),
-                     addresses=found.get(c.id, {}), robot=bots.get(c.id)) for d, c in pairs]
+                     addresses=found.get(c.id, {}), robot=bots.get(c.id), told=c.id in remembered)
+                for d, c in pairs]
 
     def _still_wanted(self, rows: list[_Row], now: datetime) -> tuple[list[_Row], list[_Row]]:
         """Split into rows to send and rows to cancel: closed or snoozed occurrences, superseded ones."""
@@ -217,10 +252,9 @@ class Dispatcher:
         lease.ids.difference_update(r.d.id for r in drop)
         report.cancelled += len(drop)
         session.commit()
-        groups: dict[tuple[int, str | None], list[_Row]] = defaultdict(list)
+        groups: dict[tuple[int, str | None, int], list[_Row]] = defaultdict(list)
         for r in send:
-            single = r.d.purpose not in PLANNED  # help and notices are never merged
-            groups[(r.contact.id, self.channel_for(r), r.d.id if single else 0)].append(r)
+            groups[(r.contact.id, self.channel_for(r), _merged_with(r))].append(r)
         pauses = breaker.paused(session)
         for (_, channel, _), group in groups.items():
             pause = pauses.get(channel)
@@ -273,34 +307,64 @@ class Dispatcher:
                        calendar=self.calendars(plan.workdays), purpose=r.d.purpose, links=links,
                        informational=r.d.informational, late=late, note=r.d.body)
 
-    def _context(self, session: Session, group: list[_Row], now: datetime) -> Context:
+    def _digest(self, session: Session, group: list[_Row], now: datetime) -> tuple[Context, list[_Entry]]:
+        """The group's message context, and its entries: one per duty, department and date, a daily
+        duty as one line, most urgent first (scheduler/messages/digest.py)."""
         contact, first = group[0].contact, group[0]
+        plan, summary, note, notes = first.plan, None, None, []
         items = [self._item(r, now) for r in group if r.occ is not None]
-        plan, summary, note = first.plan, None, None
         if first.d.purpose == Purpose.weekly:  # the body names the plan; numbers are counted now
             plan = session.exec(select(Plan).where(Plan.key == first.d.body)).first()
             if plan is not None:
                 summary, items = weekly_summary(session, plan, now, self.calendars(plan.workdays))
-        elif not items:  # a notice with no occurrence (e.g. a fallback report) carries its text
-            note = first.d.body
+            entries = [_Entry(None, group)]
+        elif first.d.purpose in PLANNED:
+            today = today_in(plan.timezone, now)
+            items = digest.combine(items, today, self._open_days(session, items, today))
+            entries = [_Entry(i, [r for r in group if r.occ.id in i.covered]) for i in items]
+        else:  # help, and notices: several notices of a run are told as one
+            notes = [r.d.body for r in group if r.d.body] if len(group) > 1 else []
+            note = first.d.body if not items or len(group) > 1 else None
+            entries = [_Entry(None, group)]
         coordinator = plan.coordinator_id if plan else None
-        return Context(contact_name=contact.name, language=contact.language, items=items,
-                       coordinator=session.get(Department, coordinator).name if coordinator else None,
-                       public_url=self.signer.public_url, unsubscribe_url=self.signer.unsubscribe_url(contact.id),
-                       summary=summary, note=note,
-                       feed_url=first.feed_url)
+        ctx = Context(contact_name=contact.name, language=contact.language, items=items,
+                      coordinator=session.get(Department, coordinator).name if coordinator else None,
+                      public_url=self.signer.public_url, unsubscribe_url=self.signer.unsubscribe_url(contact.id),
+                      summary=summary, note=note, notes=notes, feed_url=first.feed_url)
+        return ctx, entries
 
-    def _message(self, session: Session, channel: str, group: list[_Row], now: datetime) -> Message:
-        purpose = Purpose.digest if len(group) > 1 else group[0].d.purpose
-        ctx = self._context(session, group, now)
+    @staticmethod
+    def _open_days(session: Session, items: list[Item], today: date) -> digest.OpenDays | None:
+        """For the daily duties among `items`: their departments' open days up to today."""
+        lines = {(i.duty_id, i.department_id) for i in items if i.every_workday}
+        if not lines:
+            return None
+        found: dict[tuple[int, int], list[date]] = defaultdict(list)
+        for duty_id, department_id, due in session.exec(
+                select(Occurrence.duty_id, Occurrence.department_id, Occurrence.due).where(
+                    Occurrence.duty_id.in_({d for d, _ in lines}),
+                    Occurrence.department_id.in_({p for _, p in lines}),
+                    Occurrence.kind == OccurrenceKind.recurring, Occurrence.status == OccurrenceStatus.open,
+                    Occurrence.due <= today)):
+            found[(duty_id, department_id)].append(due)
+        return lambda line: found.get((line.duty_id, line.department_id), [])
+
+    def _message(self, channel: str, ctx: Context, entries: list[_Entry], *, first: int = 1,
+                 part: int = 1, parts: int = 1) -> Message:
+        """The message of `entries` (a part of the context's items, numbered from `first`)."""
+        rows_ = [r for e in entries for r in e.rows]
+        purpose = _purpose(rows_[0].d.purpose, ctx.items)
+        if any(e.item is not None for e in entries) and (len(entries) < len(ctx.items) or parts > 1):
+            ctx = replace(ctx, items=[e.item for e in entries], counts=Counts.of(ctx.items), first=first,
+                          part=part, parts=parts)
         spec = registry.spec(channel)
         rendered = self.renderer.render(purpose, spec.message_layout, ctx)
-        ids = ",".join(str(r.d.id) for r in group)
-        headers = {"X-Duban-Delivery": ids} | (dict(spec.headers(ctx)) if spec.headers else {})
-        buttons = tuple((r.occ.id, r.d.informational or r.d.purpose not in PLANNED) for r in group if r.occ)
-        return Message(recipient=_recipient(group[0], channel), subject=rendered.subject, text=rendered.text,
-                       html=rendered.html, headers=headers, buttons=buttons, language=ctx.language,
-                       purpose=str(purpose))
+        headers = {"X-Duban-Delivery": ",".join(str(r.d.id) for r in rows_)} | (
+            dict(spec.headers(ctx)) if spec.headers else {})
+        buttons, labels = _buttons(entries, first, numbered=(ctx.counts.total if ctx.counts else len(ctx.items)) > 1)
+        return Message(recipient=_recipient(rows_[0], channel), subject=rendered.subject, text=rendered.text,
+                       html=rendered.html, headers=headers, buttons=buttons, button_labels=labels,
+                       language=ctx.language, purpose=str(purpose))
 
     async def _send_parts(self, session: Session, channel: str | None, group: list[_Row], now: datetime,
                           report: DispatchReport, pauses: dict[str, breaker.Pause],
@@ -310,7 +374,8 @@ class Dispatcher:
         if channel is None:
             self._give_up(session, group, TransportError(Text(N_("no channel reaches this contact"))), now, report)
             return
-        parts = self._split(session, channel, group, now)
+        ctx, entries = self._digest(session, group, now)
+        parts = self._split(channel, ctx, entries)
         for i, (part, message) in enumerate(parts):
             rest = [r for rows_, _ in parts[i:] for r in rows_]
             session.commit()  # the window is taken in its own transaction: SQLite has one writer
@@ -322,26 +387,27 @@ class Dispatcher:
                     self._failed(session, channel, rest, failure, now, report, pauses)
                 return
 
-    def _split(self, session: Session, channel: str, group: list[_Row], now: datetime,
-               ) -> list[tuple[list[_Row], Message]]:
-        """The group as messages that fit the channel's size in bytes: the most items each, in order."""
+    def _split(self, channel: str, ctx: Context, entries: list[_Entry]) -> list[tuple[list[_Row], Message]]:
+        """The entries as messages that fit the channel's layout (its bytes, the visible length, its
+        buttons): the most items each, in order, every part with its own count line and buttons."""
         layout = registry.spec(channel).message_layout
+        if len(entries) == 1:
+            return [(entries[0].rows, self._message(channel, ctx, entries))]
 
-        def render(rows_: list[_Row]) -> Message:
-            return self._message(session, channel, rows_, now)
+        def fits(start: int, size: int) -> bool:  # counted as part 99 of 99: the longest it can say
+            message = self._message(channel, ctx, entries[start:start + size], first=start + 1, part=99, parts=99)
+            return layout.fits(message.text, sum(not passive for _, passive in message.buttons))
 
-        def fits(message: Message) -> bool:
-            return layout.max_bytes is None or len(message.text.encode("utf-8")) <= layout.max_bytes
-
-        parts, start = [], 0
-        while start < len(group):
-            size, message = len(group) - start, render(group[start:])
-            if not fits(message):
-                size = _largest(lambda n, first=start: fits(render(group[first:first + n])), size)
-                message = render(group[start:start + size])
-            parts.append((group[start:start + size], message))
+        spans, start = [], 0
+        while start < len(entries):
+            size = len(entries) - start
+            if not fits(start, size):
+                size = _largest(lambda n, first=start: fits(first, n), size)
+            spans.append((start, size))
             start += size
-        return parts
+        return [([r for e in entries[s:s + n] for r in e.rows],
+                 self._message(channel, ctx, entries[s:s + n], first=s + 1, part=k, parts=len(spans)))
+                for k, (s, n) in enumerate(spans, 1)]
 
     def _take_slot(self, channel: str, r: _Row) -> float:
         """0 when the recipient's shared send window has room for one more message (the slots it
@@ -383,6 +449,8 @@ class Dispatcher:
         report.sent += len(group)
         report.messages += 1
         self._refusals.pop(channel, None)
+        if group[0].told:  # reached again: a new failure on this channel is news again
+            told.reached(session, group[0].contact.id, channel, now)
         if channel in pauses:
             self._resumed(session, channel, now, pauses)
         return None
@@ -502,38 +570,43 @@ class Dispatcher:
 
     def _tell_coordinators(self, session: Session, notice: Callable[..., rows.NewDelivery], channel: str,
                            since: datetime, now: datetime, text: Text) -> None:
-        """One notice to every coordinator contact, in their language, by another channel when they have one."""
+        """One notice to every coordinator contact, in their language, by another channel when they
+        have one; held to the end of the run, to go with the run's other notices."""
         coordinators = session.exec(select(Contact).where(
             Contact.active == True, Contact.department_id.in_(select(Plan.coordinator_id).distinct()))).all()
         found = addresses.addresses_of(session, (c.id for c in coordinators))
-        outbox.insert_new(session, rows.to_rows([
-            notice(channel, since, c.id, _other_channel(found.get(c.id, {}), channel, self.channels), now,
-                   text.say(c.language))
-            for c in coordinators]))
+        self._hold_notices(session, [
+            notice(channel, since, c.id, _other_channel(found.get(c.id, {}), channel, self.channels),
+                   now + self.policy.notice_hold, text.say(c.language))
+            for c in coordinators])
 
     def _give_up(self, session: Session, group: list[_Row], exc: TransportError, now: datetime,
                  report: DispatchReport) -> None:
-        """Mark failed; fall back to the contact's other channel and tell the coordinator, in their
-        language (once a day per contact that cannot be reached, however many of its deliveries fail)."""
+        """Mark failed; fall back to the contact's other channel and tell the coordinators, in their
+        language, once per problem (told.py: not again until the contact is reached or its
+        addresses change), with the run's other notices."""
         why = str(exc)
         outbox.set_status(session, [r.d.id for r in group], DeliveryStatus.failed, holder=self.worker, lease_until=None,
                           last_error=why[:500])
         report.failed += len(group)
         report.errors.append(why)
-        queued = []
-        for r in group:
-            used = self.channel_for(r)
-            other = _other_channel(r.addresses, used, self.channels)
-            if other and r.d.fallback_of is None:
-                queued.append(rows.fallback(r.d, other, now))
-            if r.robot is not None and r.robot.instead and r.d.fallback_of is None:
-                queued += [rows.instead_of_robot(r.d, c, now) for c in _people_of(session, r.contact.department_id)]
-            if r.d.purpose != Purpose.notice and r.plan is not None:
-                told = _unreachable_text(r, exc, why)
-                queued += [rows.unreachable(r.d, c, now, told.say(language))
-                           for c, language in _coordinator_contacts(session, r.plan)]
+        queued, r = [], group[0]
+        used = self.channel_for(r)
+        other = _other_channel(r.addresses, used, self.channels)
+        for row in group:
+            if other and row.d.fallback_of is None:
+                queued.append(rows.fallback(row.d, other, now))
+            if row.robot is not None and row.robot.instead and row.d.fallback_of is None:
+                queued += [rows.instead_of_robot(row.d, c, now) for c in _people_of(session, row.contact.department_id)]
         outbox.insert_new(session, rows.to_rows(queued))
-
+        plans = {row.plan.id: row.plan for row in group if row.d.purpose != Purpose.notice and row.plan is not None}
+        reason = told.problem(used, r.addresses, gone=exc.disable, permanent=exc.permanent)
+        if plans and told.first_time(session, r.contact.id, reason, r.addresses, now):
+            said = _unreachable_text(r, exc, why, other if any(row.d.fallback_of is None for row in group) else None)
+            coordinators = dict(c for plan in plans.values() for c in _coordinator_contacts(session, plan))
+            self._hold_notices(session, [rows.unreachable(r.d, c, reason, now, now + self.policy.notice_hold,
+                                                          said.say(language))
+                                         for c, language in coordinators.items()])
 
     def _readdress(self, session: Session, channel: str, r: _Row, new: str | None, why: str,
                    now: datetime) -> None:
@@ -563,6 +636,44 @@ def _other_channel(found: dict[str, ContactAddress], used: str | None, channels:
                  if name != used and registry.spec(name).address is not None), None)
 
 
+def _merged_with(r: _Row) -> int:
+    """Which of a contact's due deliveries share a message: reminders (0) and notices (-1) each
+    together, a help request or a weekly summary alone (its id)."""
+    if r.d.purpose in PLANNED:
+        return 0
+    return -1 if r.d.purpose == Purpose.notice else r.d.id
+
+
+def _purpose(stored: str, items: list[Item]) -> str:
+    """The message's purpose: a reminder of one item keeps its own, several (or a daily duty's
+    standing line) are a digest."""
+    if stored not in PLANNED:
+        return stored
+    if len(items) == 1 and items[0].open_days is None:
+        return items[0].purpose
+    return Purpose.digest
+
+
+def _buttons(entries: list[_Entry], first: int, numbered: bool) -> tuple[tuple, tuple]:
+    """(occurrence, not answerable here) per item and per deadline under a daily line, in the
+    order shown, with the label of each one's buttons: the item's number, and the date for a
+    deadline under a daily line ("3 7/31")."""
+    buttons, labels = [], []
+    for n, e in enumerate(entries, first):
+        if e.item is None:  # help, notices: the occurrences they concern are not answered here
+            shown = [(r.occ.id, True) for r in e.rows if r.occ is not None]
+            buttons += shown
+            labels += [""] * len(shown)
+            continue
+        tag = str(n) if numbered else ""
+        buttons.append((e.item.occurrence_id, e.item.informational))
+        labels.append(tag)
+        for a in e.item.also:
+            buttons.append((a.occurrence_id, e.item.informational))
+            labels.append(f"{tag} {a.due.month}/{a.due.day}".strip())
+    return tuple(buttons), tuple(labels)
+
+
 def _largest(fits: Callable[[int], bool], total: int) -> int:
     """The largest n in 1..total with fits(n) (fits is monotone); 1 when even one does not fit."""
     low, high = 1, total
@@ -577,14 +688,18 @@ def _window(channel: str, r: _Row) -> str:
     return f"{channel}:{_recipient(r, channel).address or r.contact.id}"
 
 
-def _unreachable_text(r: _Row, exc: TransportError, why: str) -> Text:
+def _unreachable_text(r: _Row, exc: TransportError, why: str, other: str | None) -> Text:
+    """What the coordinator reads: who, why, and where the reminders go now."""
     if r.robot is not None and exc.disable:
         return Text(N_("The robot {name} was refused by its platform and is disabled: {error}. Its reminders "
                        "{where}. Fix its webhook address, secret or keyword, then run: duban robots enable {id}"),
                     {"name": r.contact.name, "error": exc.text or why, "id": r.robot.id,
                      "where": Text(N_("go to the department's contacts instead") if r.robot.instead
                                    else N_("still reach the department's contacts"))})
-    return Text(N_("{name} cannot be reached: {error}"), {"name": r.contact.name, "error": exc.text or why})
+    values = {"name": r.contact.name, "error": exc.text or why, "other": other}
+    if other:
+        return Text(N_("{name} cannot be reached: {error}. The reminders go by {other} instead."), values)
+    return Text(N_("{name} cannot be reached: {error}"), values)
 
 
 def _people_of(session: Session, department_id: int) -> list[int]:

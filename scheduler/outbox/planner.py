@@ -1,7 +1,7 @@
 """The planner: open occurrences -> deliveries in the outbox, for every contact who should hear.
 
 Lead departments' primary and backup contacts get the reminders before, on and after the due
-date; support departments' contacts get informational copies of the reminders before and on the
+date (a duty done every working day: on its day and after, never days ahead); support departments' contacts get informational copies of the reminders before and on the
 day; supervisors and the plan's coordinator get one escalation when an occurrence is overdue by
 `escalate_after` working days, and the coordinator's contacts a summary each week. Running it twice adds nothing (idempotency keys); a pending
 delivery that no longer fits (answered, edited, snoozed) is cancelled.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,8 +20,9 @@ from sqlmodel import Session, select
 from db import outbox, robots
 from db.models import Contact, Delivery, Department, Duty, Occurrence, Plan
 from db.queries import today_in
-from db.vocabulary import PLANNED, DeliveryStatus, OccurrenceStatus, Purpose
+from db.vocabulary import PLANNED, DeliveryStatus, OccurrenceKind, OccurrenceStatus, Purpose
 from scheduler.calendar.workdays import WorkdayCalendar
+from scheduler.messages.items import every_workday
 from scheduler.outbox.policy import (
     Policy,
     Slot,
@@ -101,6 +102,8 @@ def wanted_rows(t: _Target, people: People, cal: WorkdayCalendar, now: datetime,
     today = today_in(t.plan.timezone, now)
     policy = Policy.from_json(t.duty.remind or t.plan.remind)
     occ = t.occ
+    if occ.kind == OccurrenceKind.recurring and every_workday(t.duty):
+        policy = replace(policy, before=(0,))  # a day's duty is reminded on its day, not days ahead
     lead = people.reached(occ.department_id)
     support = [c for d in t.support_ids for c in people.reached(d)]
     slots = [s for s in before_slots(occ.due, policy, cal, tz) if s.day >= today]

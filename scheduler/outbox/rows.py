@@ -15,7 +15,9 @@ it no longer makes, so a key's format must never change:
     resume:{channel}:{since}:{contact}         ... and is back
     fb:{delivery}                              a failed delivery again on the contact's other channel
     rfb:{delivery}:{contact}                   a robot's failed delivery to a contact it replaced
-    fbn:{contact}:{coordinator}:{day}          the coordinator told that a contact cannot be reached
+    fbn:{contact}:{coordinator}:{reason}:{at}  the coordinator told that a contact cannot be reached
+                                               for a reason (told.py: once until it is reached again);
+                                               before issue 17, fbn:{contact}:{coordinator}:{day}
 """
 
 from __future__ import annotations
@@ -119,7 +121,9 @@ def instead_of_robot(d: Delivery, contact_id: int, now: datetime) -> NewDelivery
                        informational=d.informational, body=d.body, fallback_of=d.id)
 
 
-def unreachable(d: Delivery, coordinator_id: int, now: datetime, text: str) -> NewDelivery:
-    """A coordinator told that `d` could not reach its contact: one a day per contact and coordinator."""
-    return NewDelivery(f"fbn:{d.contact_id}:{coordinator_id}:{now.date().isoformat()}", coordinator_id,
-                       Purpose.notice, now, d.occurrence_id, body=text, fallback_of=d.id)
+def unreachable(d: Delivery, coordinator_id: int, reason: str, now: datetime, send_at: datetime,
+                text: str) -> NewDelivery:
+    """A coordinator told that `d` could not reach its contact, for `reason` (scheduler/outbox/told.py
+    decides that it is news): no occurrence, the notice is about the contact."""
+    return NewDelivery(f"fbn:{d.contact_id}:{coordinator_id}:{reason}:{now.strftime('%Y%m%dT%H%M%S')}",
+                       coordinator_id, Purpose.notice, send_at, body=text, fallback_of=d.id)

@@ -17,6 +17,7 @@ from db.models import Department, Duty, Occurrence, Plan
 from db.queries import today_in
 from db.vocabulary import OccurrenceStatus, Purpose
 from scheduler.calendar.workdays import WorkdayCalendar
+from scheduler.messages.digest import combine
 from scheduler.messages.items import item_of
 from scheduler.messages.render import DepartmentTally, Item, Summary
 from scheduler.moments import local_day
@@ -28,7 +29,8 @@ def week_start(day: date) -> date:
 
 def weekly_summary(session: Session, plan: Plan, now: datetime,
                    calendar: WorkdayCalendar) -> tuple[Summary, list[Item]]:
-    """Done in the past week, open in the coming one, overdue now; overdue occurrences as items."""
+    """Done in the past week, open in the coming one, overdue now; overdue occurrences as items
+    (merged as a digest's: scheduler/messages/digest.py), the longest overdue first."""
     today, tz = today_in(plan.timezone, now), ZoneInfo(plan.timezone)
     start, end = today - timedelta(days=7), today + timedelta(days=7)
     rows = session.exec(
@@ -50,4 +52,5 @@ def weekly_summary(session: Session, plan: Plan, now: datetime,
     names = sorted(set(done) | set(open_) | set(overdue), key=lambda n: (-overdue[n], n))
     tallies = [DepartmentTally(n, done[n], open_[n], overdue[n]) for n in names]
     items.sort(key=lambda i: (i.due, i.department))
+    items = combine(items, today)  # one item per duty, department and date; a daily duty one line
     return Summary(start, end, tallies), items
