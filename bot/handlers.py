@@ -136,8 +136,8 @@ async def _answer(update: Update, context: Context, who: Me, occ: int, action: s
         text = say("not_found", who.lang, id=occ)
     except Refused:
         text = say("refused", who.lang)
-    except actions.BadDuration as exc:
-        text = say("bad_duration", who.lang, value=str(exc)) + "\n" + say("usage_snooze", who.lang)
+    except actions.BadDuration as exc:  # unreadable, in the past, too far: it says which
+        text = Markup.escape(told(exc, who.lang)) + "\n" + say("usage_snooze", who.lang)
     except ValueError as exc:  # the core's own message, in the contact's language
         text = Markup.escape(told(exc, who.lang))
     else:
@@ -188,12 +188,25 @@ async def feed(update: Update, context: Context, who: Me) -> None:
     await reply(update, context, say("feed_link", who.lang, url=url) if url else say("feed_off", who.lang))
 
 
+# What people call the two languages after /lang (zh-CN, en_GB and the like by their first part).
+LANGUAGE_WORDS = {"zh": "zh", "cn": "zh", "chinese": "zh", "中文": "zh", "汉语": "zh", "简体中文": "zh",
+                  "en": "en", "english": "en", "英文": "en", "英语": "en"}
+
+
+def language_named(word: str) -> str | None:
+    """zh or en for a word naming it; None for any other language or word."""
+    word = word.strip().lower().replace("_", "-")
+    return LANGUAGE_WORDS.get(word) or LANGUAGE_WORDS.get(word.split("-")[0])
+
+
 @bound
 async def lang(update: Update, context: Context, who: Me) -> None:
-    """/lang [zh|en]: set, or switch, the chat's language."""
-    wanted = (context.args or [""])[0].lower()[:2] or None
-    if wanted not in (None, "zh", "en"):
-        wanted = None
+    """/lang [zh|en]: set the chat's language, or switch it when none is named; any other is refused."""
+    asked = " ".join(context.args or [])
+    wanted = language_named(asked) if asked else None
+    if asked and wanted is None:
+        await reply(update, context, say("lang_unknown", who.lang, value=asked[:40]))
+        return
     chosen = await run_db(context, actions.set_language, chat_of(update).id, wanted)
     await reply(update, context, say("lang_set", chosen))
     await set_chat_commands(context.bot, chat_of(update).id, chosen, who.coordinator)

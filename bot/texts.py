@@ -76,13 +76,14 @@ PHRASES: dict[str, str] = {
     "usage_snooze": N_("Usage: <code>/snooze ID DURATION</code>; DURATION is tomorrow, 3d "
                        "(3 working days), next-week, 4h (hours) or a date such as "
                        "2026-03-31, at most 100 days ahead"),
-    "bad_duration": N_("I do not understand the duration “{value}”."),
     "snoozed": N_("Snoozed until {until}: {title}"),
     "feed_off": N_("Calendar feeds are not available yet: ask your coordinator."),
     "feed_link": N_("Your calendar feed link (keep it to yourself):\n{url}\nIn your phone "
                     "or computer calendar, choose “add subscribed calendar” and paste this "
                     "link."),
     "lang_set": N_("Language set to English. Send /lang zh for Chinese."),
+    "lang_unknown": N_("There is no language “{value}” here: send /lang zh for Chinese or /lang en "
+                       "for English (/lang alone switches)."),
     "stopped": N_("Unlinked: this chat gets no more duty reminders. {fallback}To link it "
                   "again, ask your coordinator for a new invite."),
     "stopped_email": N_("Reminders will go to your email from now on. "),

@@ -8,6 +8,8 @@ checks here and refuses with OutOfRange, a ValueError whose message says what an
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Annotated
 
@@ -98,3 +100,30 @@ def parse_id(text: str) -> int:
     if not (digits.isascii() and digits.isdigit() and len(digits) <= 100):
         raise ValueError(f"编号格式错误 not an id {text[:40]!r}: expected a number such as 12")
     return check_id(int(digits))
+
+
+def whole_number(low: int, high: int, zh: str, en: str) -> Callable[[str], int]:
+    """A parser for an option that takes a whole number from `low` to `high`, which `zh` and `en`
+    name ("有效小时数", "the hours valid"): anything else is refused, saying the range."""
+
+    def parse(text: str | int) -> int:
+        digits = str(text).strip()  # Typer passes an option's default through the parser too
+        value = int(digits) if re.fullmatch(r"[+-]?\d{1,100}", digits) and digits.isascii() else None
+        if value is None or not low <= value <= high:
+            raise OutOfRange(f"{zh}应为 {low}-{high} 的整数 {en} must be a whole number from {low} to {high}, "
+                             f"not {digits[:40]!r}")
+        return value
+
+    return parse
+
+
+def one_of(choices: Sequence[str], zh: str, en: str) -> Callable[[str], str]:
+    """A parser for an option that takes one of `choices` (any case), which `zh` and `en` name."""
+
+    def parse(text: str) -> str:
+        value = str(text).strip().lower()
+        if value not in choices:
+            raise ValueError(f"未知的{zh} unknown {en} {text[:40]!r}: expected {', '.join(choices)}")
+        return value
+
+    return parse

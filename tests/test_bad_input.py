@@ -9,7 +9,7 @@ import inspect
 import sys
 import types
 import typing
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 
@@ -18,8 +18,10 @@ import typer
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from db.queries import occurrence_row
 from scheduler.answers.record import Actor, answer
-from scheduler.answers.snooze import MAX_SNOOZE
+from scheduler.answers.snooze import MAX_SNOOZE, BadDuration, snooze_until
+from scheduler.calendar.workdays import calendar_for
 from tests.board_world import load, logged_in
 from tests.test_cli_reminders import EVENT_DUTY
 from tests.test_planfile import VALID, write
@@ -75,6 +77,18 @@ REPORTED = {
     "invite valid for a million years": (["contacts", "invite", "张三", "--hours", "999999999"], "720"),
     "telegram chat id over 64 bits": (["contacts", "add", "--department", "epb", "--name", "王五",
                                        "--telegram", BIG], "chat id"),
+    # Values that were taken and quietly replaced or ignored (issue 17): refused, saying what fits.
+    "invite valid for no time": (["contacts", "invite", "张三", "--hours", "0"],
+                                 ("邀请有效小时数应为 1-720 的整数 --hours (how long the invite is valid) must be a "
+                                 "whole number from 1 to 720, not '0'")),
+    "an unknown status": (["occurrences", "--status", "finished"],
+                          "未知的状态 unknown status 'finished': expected open, done, waived, cancelled, all"),
+    "overdue ones of another status": (["occurrences", "--overdue", "--status", "done"],
+                                       "--overdue 只列未办的事项 lists open occurrences only"),
+    "a snooze time for another answer": (["answer", "{occ}", "done", "--until", "2016-10-08T09:00:00"],
+                                         "--until 只用于推迟 goes with snooze only, not with done"),
+    "fewer than no rows": (["occurrences", "--limit", "-1"], "must be a whole number from 0 to 100000"),
+    "a notice of 1999": (["plan", "import", "{plan}", "--year", "1999"], "年份应为 2000-2200 的整数"),
 }
 
 
@@ -91,6 +105,49 @@ def test_a_snooze_reaches_at_most_100_days_ahead_from_the_cli(cli, loaded):
     assert_refused(cli("answer", str(occ), "snooze", "--until", far), "at most 100 days")
     near = (datetime.now() + MAX_SNOOZE - timedelta(days=2)).strftime("%Y-%m-%dT09:00:00")
     assert cli.json("answer", str(occ), "snooze", "--until", near)["snoozed_until"]
+
+
+def test_an_invite_lasts_the_hours_given_else_the_settings(cli, loaded):
+    def hours(*option: str) -> float:
+        made = cli.json("contacts", "invite", "张三", *option)
+        return (datetime.fromisoformat(made["expires_at"]) - datetime.now(UTC)).total_seconds() / 3600
+
+    assert 4.9 < hours("--hours", "5") <= 5 and 719.9 < hours("--hours", "720") <= 720
+    assert 71.9 < hours() <= 72  # DUBAN_TELEGRAM_INVITE_HOURS' default
+
+
+def test_statuses_are_taken_in_any_case_and_all_lists_every_one(cli, loaded):
+    done = open_occurrence(cli)
+    cli.json("answer", str(done), "done")
+    assert [r["id"] for r in cli.json("occurrences", "--status", "DONE")] == [done]
+    assert done in [r["id"] for r in cli.json("occurrences", "--status", "all", "--limit", "0")]
+    assert done not in [r["id"] for r in cli.json("occurrences", "--limit", "0")]
+
+
+@pytest.mark.parametrize(("typed", "said_"), [
+    ("2016-09-01", "2016-09-01 is in the past (today is 2016-09-26): give a later date."),
+    ("2016-09-26", "2016-09-26 is today: give a later date, tomorrow at the earliest."),
+    ("2017-01-05", "2017-01-05 is more than 100 days ahead (the last day is 2017-01-04)"),
+    ("0d", "A snooze of 0d is out of range: 1 to 60 working days."),
+    ("241h", "A snooze of 241h is out of range: 1 to 240 hours."),
+    ("someday", "I do not understand the duration “someday”."),
+])
+def test_a_snooze_duration_says_which_rule_it_breaks(engine, tmp_path, typed, said_):
+    load_demo(engine, tmp_path)
+    occ = occurrence(engine, due=date(2016, 9, 30))  # NOW is 2016-09-26 09:30 in Shanghai
+    with Session(engine) as session:
+        row = occurrence_row(session, occ.id)
+        with pytest.raises(BadDuration) as refused:
+            snooze_until(row.plan, row.duty, typed, NOW, calendar_for("CN"))
+    assert refused.value.value == typed and said_ in refused.value.text.say("en")
+    assert "看不懂" not in refused.value.text.say("zh") or typed == "someday"
+
+
+def test_the_api_says_why_a_snooze_date_is_refused(api, engine):
+    occ = occurrence(engine, due=date(2016, 9, 30))
+    page = api.post(f"/api/occurrences/{occ.id}/answer", json={"action": "snooze", "snooze": "2016-09-01"})
+    assert page.status_code == 422
+    assert "bad snooze '2016-09-01'" in page.json()["detail"] and "is in the past" in page.json()["detail"]
 
 
 def test_the_core_refuses_a_snooze_past_the_longest_one(engine, tmp_path):

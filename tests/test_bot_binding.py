@@ -104,6 +104,17 @@ def test_lang_switches_the_contacts_language(world, bot):
     assert world.contact("Li Si").language == "zh"
 
 
+def test_lang_takes_the_names_people_use_and_refuses_any_other_language(world, bot):
+    assert "Language set to English" in world.say(ZHANG, "/lang English").text
+    assert "语言已设为中文" in world.say(ZHANG, "/lang zh-CN").text
+    for other in ("fr", "français", "zh en"):
+        reply = world.say(ZHANG, f"/lang {other}")
+        assert f"没有“{other}”这种语言" in reply.text and "/lang zh" in reply.text and "/lang en" in reply.text
+        assert world.contact("张三").language == "zh"  # unchanged: no silent switch
+    assert "There is no language “fr” here" in world.say(LI, "/lang fr").text  # said in Li Si's English
+    assert world.contact("Li Si").language == "en"
+
+
 def test_command_menus_are_registered_in_chinese_and_english_with_more_for_coordinators(world, bot):
     menus = world.tg.state.commands
     default = json.dumps({"type": "default"}, sort_keys=True)

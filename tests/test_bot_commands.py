@@ -70,9 +70,21 @@ def test_snooze_explains_a_duration_it_does_not_understand(world, bot):
     air = world.occurrence("air")
     reply = world.say(ZHANG, f"/snooze {air.id} 过几天")
     assert "看不懂推迟时长“过几天”" in reply.text and "用法" in reply.text
-    assert "看不懂" in world.say(ZHANG, f"/snooze {air.id} 2016-09-01").text  # the past
     assert "用法" in world.say(ZHANG, f"/snooze {air.id}").text
     assert world.refresh(air).snoozed_until is None
+
+
+def test_snooze_says_which_rule_a_duration_breaks(world, bot):
+    air = world.occurrence("air")  # now: Tue 13 Sep 2016 in Shanghai
+    past = world.say(ZHANG, f"/snooze {air.id} 2016-09-01").text
+    assert "2016-09-01 是已经过去的日期（今天是 2016-09-13）" in past and "看不懂" not in past and "用法" in past
+    assert "2016-09-13 就是今天" in world.say(ZHANG, f"/snooze {air.id} 2016-09-13").text
+    assert "超过 100 天之后（最晚 2016-12-22）" in world.say(ZHANG, f"/snooze {air.id} 2017-01-05").text
+    assert "应为 1 到 60 个工作日" in world.say(ZHANG, f"/snooze {air.id} 0d").text
+    assert "应为 1 到 240 小时" in world.say(ZHANG, f"/snooze {air.id} 999h").text
+    briefing = world.occurrence("briefing")  # Li Si's, in English
+    assert "2016-09-01 is in the past (today is 2016-09-13)" in world.say(LI, f"/snooze {briefing.id} 2016-09-01").text
+    assert world.refresh(air).snoozed_until is None and world.refresh(briefing).snoozed_until is None
 
 
 def test_help_lists_the_commands_and_coordinators_see_theirs(world, bot):

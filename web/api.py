@@ -212,8 +212,8 @@ def answer_occurrence(occurrence_id: Id, body: AnswerIn, request: Request, user:
     except NotFound as exc:
         raise _not_found(exc) from None
     except BadDuration as exc:
-        raise HTTPException(422, f"推迟时间无效 bad snooze {str(exc)!r}: tomorrow, 3d, next-week, 4h or a "
-                                 f"future date YYYY-MM-DD, at most {MAX_SNOOZE.days} days ahead") from None
+        raise HTTPException(422, f"推迟时间无效 bad snooze {exc.value!r}: {exc} (tomorrow, 3d, next-week, 4h "
+                                 f"or a future date YYYY-MM-DD, at most {MAX_SNOOZE.days} days ahead)") from None
     except (Refused, ValueError, OverflowError) as exc:
         raise HTTPException(422, str(exc)) from None
     return AnswerResult(changed=outcome.changed, occurrence=_detail(session, occurrence_id, now))

@@ -11,7 +11,7 @@ import typer
 from sqlmodel import Session
 
 from db import queries
-from db.vocabulary import ANSWERS
+from db.vocabulary import ANSWERS, OccurrenceStatus
 from duban.cli.common import (
     MOMENT_HELP,
     JsonOpt,
@@ -25,17 +25,22 @@ from duban.cli.common import (
     shown,
     typed_moment,
 )
-from scheduler.bounds import parse_id
+from scheduler.bounds import one_of, parse_id, whole_number
 
 event_app = typer.Typer(no_args_is_help=True, help="事件 Events that start a deadline.")
+STATUSES = (*(s.value for s in OccurrenceStatus), "all")
 
 
 def occurrences(department: Annotated[str | None, typer.Option(help="Department id, name or alias.")] = None,
                 overdue: Annotated[bool, typer.Option(help="Only open ones past their due date.")] = False,
-                status: Annotated[str, typer.Option(help="open, done, waived, cancelled or all.")] = "open",
-                limit: Annotated[int, typer.Option(min=0, max=100_000, help="At most this many rows (0 = all).")] = 200,
+                status: Annotated[str, typer.Option(parser=one_of(STATUSES, "状态", "status"),
+                                                    help=f"{', '.join(STATUSES[:-1])} or all.")] = "open",
+                limit: Annotated[int, typer.Option(parser=whole_number(0, 100_000, "行数", "--limit"),
+                                                   help="At most this many rows (0 = all).")] = 200,
                 as_json: JsonOpt = False) -> None:
     """事项 List occurrences, soonest first."""
+    if overdue and status not in ("open", "all"):
+        raise fail(f"--overdue 只列未办的事项 lists open occurrences only: leave out --status {status}")
     moment = now()
     with database() as session:
         dept = queries.find_department(session, department) if department else None
@@ -75,6 +80,8 @@ def answer_command(occurrence: Annotated[int, typer.Argument(
 
     from scheduler.answers.record import Actor, Refused, answer
 
+    if until is not None and action is not Action.snooze:
+        raise fail(f"--until 只用于推迟 goes with snooze only, not with {action.value}")
     moment = now()
     with database() as session:
         snooze = _snooze_until(session, occurrence, until, moment) if action is Action.snooze else None

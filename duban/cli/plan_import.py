@@ -15,6 +15,7 @@ from db.engine import make_engine, session_scope
 from duban.cli.common import err, fail, now, out, settings, zone
 from notices.document import NoticeError
 from notices.records import KnownDepartment
+from scheduler.bounds import FIRST_YEAR, LAST_YEAR, whole_number
 from scheduler.moments import local_day
 from scheduler.plans.store import known_departments
 from scheduler.settings import hide_password
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from notices.importer import NoticeImport, Summary
 
 NoticeArg = Annotated[Path, typer.Argument(help="The notice: .txt .docx .xlsx .html .pdf (.doc/.wps with LibreOffice).")]
-YearOpt = Annotated[int | None, typer.Option("--year", min=2000, max=2200,
+YearOpt = Annotated[int | None, typer.Option("--year", parser=whole_number(FIRST_YEAR, LAST_YEAR, "年份", "the year"),
                                              help="The year that 9月底前 and 年底前 refer to (default: the notice's).")]
 OutOpt = Annotated[Path | None, typer.Option("-o", "--output", help="Write the plan here (default: print it).")]
 

@@ -12,12 +12,13 @@ from bot.binding import new_invite
 from db.models import Contact
 from db.queries import NotFound
 from duban.cli.common import JsonOpt, database, now, out, print_json, settings, shown
-from scheduler.bounds import as_id
+from scheduler.bounds import as_id, whole_number
 from scheduler.settings import Settings
 
 MAX_INVITE_HOURS = 24 * 30
-HoursOpt = Annotated[int | None, typer.Option(min=1, max=MAX_INVITE_HOURS,
-                                              help="Valid for this many hours (default: the settings').")]
+HoursOpt = Annotated[int | None, typer.Option(
+    parser=whole_number(1, MAX_INVITE_HOURS, "邀请有效小时数", "--hours (how long the invite is valid)"),
+    help=f"Valid for this many hours, 1-{MAX_INVITE_HOURS} (default: DUBAN_TELEGRAM_INVITE_HOURS).")]
 
 
 def find_contact(session: Session, ref: str) -> Contact:
@@ -60,7 +61,8 @@ def contacts_invite(contact: Annotated[str, typer.Argument(help="Contact id or n
     """邀请码 A one-time code (and link) that binds a Telegram chat to the contact."""
     s = settings()
     with database() as session:
-        invite = new_invite(session, find_contact(session, contact), now(), hours or s.telegram_invite_hours)
+        invite = new_invite(session, find_contact(session, contact), now(),
+                            s.telegram_invite_hours if hours is None else hours)
         name, department = invite.contact.name, invite.department.name
     username = bot_username(s)
     links = ({"private": f"https://t.me/{username}?start={invite.code}",

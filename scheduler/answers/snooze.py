@@ -6,6 +6,7 @@ and one rule for how far a snooze may reach (check_snooze, which scheduler.answe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,8 +24,14 @@ MAX_WORKDAYS, MAX_HOURS = 60, 240
 MAX_SNOOZE = timedelta(days=100)
 
 
-class BadDuration(ValueError):
-    """A snooze duration that is none of: tomorrow, Nd, next-week, Nh, a future date."""
+class BadDuration(Problem):
+    """A snooze duration that is none of: tomorrow, Nd, next-week, Nh, a future date; the message
+    says which rule it broke (a date in the past is not an unreadable one). `value`: what was typed."""
+
+    def __init__(self, value: str, msgid: str = N_("I do not understand the duration “{value}”."),
+                 **values: object):
+        super().__init__(msgid, value=value, **values)
+        self.value = value
 
 
 def check_snooze(until: datetime, now: datetime) -> datetime:
@@ -50,18 +57,33 @@ def snooze_until(plan: Plan, duty: Duty, text: str, now: datetime, calendar: Wor
         value = "1d"
     if m := _WORKDAYS.fullmatch(value):
         if not 1 <= int(m[1]) <= MAX_WORKDAYS:
-            raise BadDuration(text)
+            raise BadDuration(text, N_("A snooze of {value} is out of range: 1 to {most} working days."),
+                              most=MAX_WORKDAYS)
         return at_local(calendar.add_workdays(today, int(m[1])), at, tz)
     if value in ("next-week", "nextweek", "week", "1w", "下周"):
         return at_local(calendar.on_or_after(today + timedelta(days=7 - today.weekday())), at, tz)
     if m := _HOURS.fullmatch(value):
         if not 1 <= int(m[1]) <= MAX_HOURS:
-            raise BadDuration(text)
+            raise BadDuration(text, N_("A snooze of {value} is out of range: 1 to {most} hours."), most=MAX_HOURS)
         return now + timedelta(hours=int(m[1]))
     try:
         day = date.fromisoformat(value)
     except ValueError:
         raise BadDuration(text) from None
-    if day <= today or day > today + MAX_SNOOZE or at_local(day, at, tz) > now + MAX_SNOOZE:
-        raise BadDuration(text)
-    return at_local(day, at, tz)
+    return _snooze_to_day(text, day, today, now, lambda d: at_local(d, at, tz))
+
+
+def _snooze_to_day(text: str, day: date, today: date, now: datetime, at_day: Callable[[date], datetime]) -> datetime:
+    """A snooze to a date (at the reminder time `at_day` gives): after today, at most MAX_SNOOZE ahead."""
+    if day < today:
+        raise BadDuration(text, N_("{value} is in the past (today is {today}): give a later date."),
+                          today=today.isoformat())
+    if day == today:
+        raise BadDuration(text, N_("{value} is today: give a later date, tomorrow at the earliest."))
+    last = today + MAX_SNOOZE
+    if at_day(last) > now + MAX_SNOOZE:
+        last -= timedelta(days=1)
+    if day > last:
+        raise BadDuration(text, N_("{value} is more than {days} days ahead (the last day is {last}): ask for "
+                                   "help or waive the duty instead."), days=MAX_SNOOZE.days, last=last.isoformat())
+    return at_day(day)
