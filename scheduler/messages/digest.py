@@ -6,9 +6,10 @@ and the quarter that ends that day) are one obligation: they become one item tha
 (`Item.twins`) and answers for both (`Item.members`; scheduler/answers/record.py closes the
 twins together). A duty that repeats every working day becomes one standing line per
 department, "every working day: ... (N days open up to today)": its links answer the most recent
-open day (today's, when it is open); the older open days are counted in the line, not listed
-(the board lists them one by one); the duty's other deadlines (its start, its completion) are
-listed under the line with their own links, so the duty's title appears once.
+open day (today's, when it is open) and the deadlines due that same day (its completion, named in
+the line); the older open days are counted in the line, not listed (the board lists them one by
+one); the duty's other deadlines (its start) are listed under the line with their own links, so
+the duty's title appears once.
 """
 
 from __future__ import annotations
@@ -79,10 +80,13 @@ def _daily(group: list[Item], today: date, open_days: OpenDays | None) -> list[I
         return others
     line = max((i for i in days if i.due <= today), key=lambda i: i.due, default=None) or min(
         days, key=lambda i: i.due)
+    same_day = [o for o in others if o.due == line.due]  # its twins: answered with the line
+    twins = tuple(t for o in same_day for t in o.twins or ((o.kind, o.period),))
     open_ = sorted(open_days(line) if open_days else {i.due for i in days if i.due <= today})
     oldest = open_[0] if open_ else line.due
     members = tuple(dict.fromkeys([line.occurrence_id, *(i.occurrence_id for i in days),
                                    *(m for o in others for m in o.covered)]))
     return [replace(line, open_days=len(open_), due=oldest, days_overdue=max(0, (today - oldest).days),
                     working_days_left=min(line.working_days_left, 0) if oldest <= today else line.working_days_left,
-                    also=tuple(others), members=members, **_shared(group))]
+                    twins=((line.kind, line.period), *twins) if twins else (),
+                    also=tuple(o for o in others if o.due != line.due), members=members, **_shared(group))]
