@@ -10,7 +10,7 @@ its due dates and reminder times (its schedules), not how moments are typed or s
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.bounds import check_moment, parse_moment
@@ -59,6 +59,14 @@ def local_day(moment: datetime, zone: tzinfo) -> date:
 def shown(moment: datetime | None, zone: tzinfo, empty: str = "") -> str:
     """`moment` as a person reads it: 2016-09-29 09:00 in `zone`; `empty` when there is none."""
     return local(moment, zone).strftime(SHOWN) if moment is not None else empty
+
+
+def zone_name(zone: ZoneInfo, language: str) -> str:
+    """The zone as a page names it: 北京时间 on a Chinese page for a zone on China's clock (UTC+8
+    all year), else its IANA name (Asia/Shanghai, UTC)."""
+    eight = timedelta(hours=8)
+    on_chinas_clock = all(zone.utcoffset(datetime(2016, month, 1)) == eight for month in (1, 7))
+    return "北京时间" if language == "zh" and on_chinas_clock else zone.key
 
 
 def stamp(moment: datetime, zone: tzinfo) -> str:

@@ -211,7 +211,7 @@ def test_the_board_back_dates_an_answer_confirmed_by_phone(engine, tmp_path):
     c, csrf = logged_in(engine)  # the board's clock: 2016-09-26 10:00 in Shanghai
     occ = occurrence(engine, "2-17", due=date(2016, 9, 30))
     form = c.get(f"/occurrences/{occ.id}").text
-    assert 'type="datetime-local" name="confirmed_at"' in form and "电话确认时间" in form and "Asia/Shanghai" in form
+    assert 'type="datetime-local" name="confirmed_at"' in form and "电话确认时间" in form and "（北京时间）" in form
     r = c.post(f"/occurrences/{occ.id}/answer", data={"action": "done", "confirmed_at": "2016-09-25T15:00",
                                                       "note": "电话确认", "csrf": csrf})
     assert r.status_code == 303
@@ -220,6 +220,8 @@ def test_the_board_back_dates_an_answer_confirmed_by_phone(engine, tmp_path):
     page = c.get(f"/occurrences/{occ.id}").text
     assert 'id="done-at">2016-09-25 15:00<' in page and "按时完成" in page
     assert "<td>2016-09-25 15:00</td>" in page  # the history, on the same clock
+    english = c.get(f"/occurrences/{occ.id}?lang=en").text
+    assert "Confirmed by phone on" in english and "(Asia/Shanghai)" in english
 
 
 def test_the_board_refuses_a_confirmation_time_in_the_future_or_before_the_duty(engine, tmp_path):

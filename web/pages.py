@@ -9,7 +9,7 @@ A page asked for with `?lang=` sets the `lang` cookie, so the next pages follow 
 
 Moments are shown in the deployment's time zone (DUBAN_TIMEZONE, scheduler/moments.py) by one
 filter every template uses: `{{ moment|local_time }}` is 2016-09-29 09:00, `{{ moment|local_date }}`
-its date there, `{{ time_zone() }}` the zone's name (for forms that take a time).
+its date there, `{{ time_zone() }}` the zone's name in the page's language (北京时间, Asia/Shanghai).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _templates(language: str) -> Jinja2Templates:
     env.install_gettext_translations(translator(language), newstyle=True)
     env.filters["local_time"] = pass_context(lambda ctx, moment, empty="": local_time(ctx["request"], moment, empty))
     env.filters["local_date"] = pass_context(lambda ctx, moment: local_date(ctx["request"], moment))
-    env.globals["time_zone"] = pass_context(lambda ctx: deployment_zone(ctx["request"]).key)
+    env.globals["time_zone"] = pass_context(lambda ctx: moments.zone_name(deployment_zone(ctx["request"]), language))
     return Jinja2Templates(env=env)
 
 
