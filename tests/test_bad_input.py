@@ -89,6 +89,8 @@ REPORTED = {
                                          "--until 只用于推迟 goes with snooze only, not with done"),
     "fewer than no rows": (["occurrences", "--limit", "-1"], "must be a whole number from 0 to 100000"),
     "a notice of 1999": (["plan", "import", "{plan}", "--year", "1999"], "年份应为 2000-2200 的整数"),
+    "a feed written where no folder is": (["feed", "export", "all", "-o", "/nonexistent-folder/all.ics"],
+                                          "无法写入文件 cannot write /nonexistent-folder/all.ics: No such file"),
 }
 
 

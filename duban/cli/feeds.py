@@ -82,5 +82,8 @@ def export(target: Target,
                                 zone=settings().zone)
     if output is None:
         typer.get_binary_stream("stdout").write(body)
-    else:
+        return
+    try:
         output.write_bytes(body)
+    except OSError as exc:
+        raise fail(f"无法写入文件 cannot write {output}: {exc.strerror}") from None
