@@ -67,9 +67,10 @@ def test_pressing_done_records_it_for_the_contact_with_the_evidence_link(world, 
     assert page.status_code == 200 and "已记录" in page.text
     occ = occurrence(world, due=datetime(2016, 9, 30).date())
     assert occ.status == "done" and occ.done_by == "张三" and occ.evidence_url.endswith("water.html")
-    [entry] = answers(world)
+    [entry, twin] = answers(world)  # the Q3 period ends the same day: one obligation (issue 17)
     assert (entry.channel, entry.actor, entry.contact_id, entry.link_nonce) == (
         "email", "张三", contact(world).id, f"done:{occ.id}:501")
+    assert twin.origin.startswith(f"follows answer {entry.id}") and twin.link_nonce is None
 
 
 def test_a_used_link_cannot_answer_again_but_the_same_emails_other_links_can(world, client):
@@ -82,7 +83,7 @@ def test_a_used_link_cannot_answer_again_but_the_same_emails_other_links_can(wor
     assert "已于" not in english.text
     assert client.get(link(world, "snooze")).status_code == 410
     assert client.post(link(world, "done")).status_code == 200  # the done link of the same email
-    assert [a.action for a in answers(world)] == ["snooze", "done"]
+    assert [a.action for a in answers(world)] == ["snooze", "snooze", "done", "done"]  # each with its twin
 
 
 def test_snooze_offers_tomorrow_three_working_days_and_next_week_at_the_reminder_time(world, client):

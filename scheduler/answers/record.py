@@ -198,6 +198,8 @@ def answer(session: Session, occurrence_id: int, action: str, *, actor: Actor, c
         _ask_for_help(session, occ, entry, now)
     followed = tuple(_follow(session, twin, entry, actor, now, snooze_until, at)
                      for twin in twins(session, occ, action, was))
+    if followed:
+        session.flush()
     return Outcome(occ, entry, entry.changed, followed)
 
 
