@@ -63,6 +63,8 @@ class Action(StrEnum):
     reopen = "reopen"
     waive = "waive"
     refused = "refused"  # logged only: an attempt by someone who may not answer
+    reply = "reply"  # a coordinator's note to whoever asked for help (sent to them through the outbox)
+    resolve = "resolve"  # a coordinator closed the requests for help made on the occurrence before it
 
 
 # The actions a person may take (every door: CLI, links, Telegram, board, API).

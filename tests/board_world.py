@@ -1,4 +1,6 @@
-"""The board's test world: the demo plan (plus an event duty), a coordinator, a logged-in client."""
+"""The board's test worlds: the demo plan (plus an event duty), or a city (bench/board_world.py:
+up to 1,000 departments and a year of occurrences, written in bulk); a coordinator; a logged-in
+client."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bench.board_world import World, build_world
 from scheduler.access.users import add_user
 from tests.test_planfile import VALID
 from tests.web_world import NOW, app_for, load_demo
@@ -34,6 +37,16 @@ def load(engine: Engine, tmp_path: Path, *, title: str | None = None) -> None:
     with Session(engine) as session:
         add_user(session, USER, PASSWORD, "督办科")
         session.commit()
+
+
+def city(engine: Engine, departments: int = 1000, duties: int = 30, help_requests: int = 30) -> World:
+    """A city's year on the board at NOW (2016-09-26), and the coordinator who logs in."""
+    with Session(engine) as session:
+        world = build_world(session, departments=departments, duties=duties, year=NOW.year, today=NOW.date(),
+                            now=NOW, help_requests=help_requests)
+        add_user(session, USER, PASSWORD, "督办科")
+        session.commit()
+    return world
 
 
 def csrf_of(html: str) -> str:

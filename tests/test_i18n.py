@@ -23,7 +23,7 @@ from bot.texts import (
 )
 from db.models import Duty, Plan, User
 from scheduler.i18n import KEYWORDS, LANGUAGES, ROOT_DIR, catalogue_path, translator
-from scheduler.reports.board import board
+from scheduler.reports.board import Filter, board_page
 from tests.board_world import USER, load, log_in, logged_in
 from tests.board_world import client as board_client
 from tests.web_world import NOW, app_for, contact, load_demo, occurrence, path_of, signer
@@ -129,9 +129,9 @@ def english(browser: TestClient) -> TestClient:
 def board_data(engine) -> tuple[str, ...]:
     """What the demo's records say themselves (names, titles, months): a reader's data, not the page's words."""
     with Session(engine) as session:
-        b = board(session, NOW)
-        rows = [*b.overdue, *b.upcoming]
-        names = [d.name for d in b.departments] + [r.department for r in rows] + [r.duty for r in rows]
+        pages = [board_page(session, NOW, Filter(status=status)) for status in ("overdue", "upcoming")]
+        rows = [item for b in pages for g in b.groups for item in g.items]
+        names = [g.name for b in pages for g in b.groups] + [r.department for r in rows] + [r.duty for r in rows]
         duties = session.exec(select(Duty)).all()
         names += [f"{d.title} ({', '.join(d.lead)})" for d in duties] + [d.requirement or "" for d in duties]
         names += [p.title for p in session.exec(select(Plan))] + [u.display_name or "" for u in session.exec(select(User))]

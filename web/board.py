@@ -1,7 +1,8 @@
-"""The coordinator's board: overview, one occurrence with its history, answering on behalf of a
-department, recording an event. Thin routes: the numbers come from scheduler.reports.board, answers from
-scheduler.answers.record, events from scheduler.answers.events. Every page needs a logged-in coordinator;
-every POST needs the session's CSRF token.
+"""The coordinator's board: the overview (filtered, sorted and paged by its URL, web/board_query.py),
+one occurrence with its history, answering on behalf of a department, recording an event, and the
+help panel's replies (web/help_panel.py). Thin routes: the numbers come from scheduler.reports.board,
+answers from scheduler.answers.record, events from scheduler.answers.events. Every page needs a
+logged-in coordinator; every POST needs the session's CSRF token.
 """
 
 from __future__ import annotations
@@ -12,24 +13,25 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import select
+from sqlmodel import col, select
 
-from db.models import Duty, Plan, User
+from db.models import Duty, Plan
 from db.queries import NotFound
 from db.vocabulary import Action
 from scheduler.answers.events import record_event
-from scheduler.answers.record import Actor, Refused, answer
+from scheduler.answers.record import Refused, answer
 from scheduler.bounds import as_id
 from scheduler.i18n import N_, told
 from scheduler.moments import read_moment
 from scheduler.reports import board as numbers
-from web import flash
+from web import board_query, flash, help_panel
 from web.auth import Visitor, page, refuse_unless_coordinator, to_login
-from web.charts import completion_bars, due_heatmap
+from web.charts import completion_bar, due_calendar
 from web.deps import NowDep, SessionDep, SettingsDep
 from web.pages import error_page, request_language
 
 router = APIRouter(include_in_schema=False)
+router.include_router(help_panel.router)  # replying to and resolving requests for help from the board
 
 # msgids: the pages say them in the coordinator's language (web/pages.py)
 ACTIONS = {Action.done: N_("Done"), Action.waive: N_("Waive"), Action.reopen: N_("Reopen")}
@@ -44,8 +46,7 @@ def _no_such(occurrence_id: int) -> bool:
     return as_id(str(occurrence_id)) is None
 
 
-def _actor(user: User) -> Actor:
-    return Actor(name=f"{user.display_name or user.username} ({user.username}, board)", coordinator=True)
+_actor = help_panel.actor_of  # a coordinator on the board, as the answer log names them
 
 
 @router.get("/")
@@ -54,13 +55,36 @@ def home(v: Visitor) -> Response:
 
 
 @router.get("/board")
-def board_page(request: Request, v: Visitor, session: SessionDep, now: NowDep) -> Response:
+def board_page(request: Request, v: Visitor, session: SessionDep, now: NowDep, settings: SettingsDep) -> Response:
+    """The board as its URL asks (web/board_query.py); a URL it cannot read is answered with the
+    problems and the filter form, status 400."""
     if v.user is None:
         return to_login(request)
-    b = numbers.board(session, now)
-    return flash.forget(request, page(request, "board.html", user=v.user, b=b, bars=completion_bars(b.departments),
-                             heat=due_heatmap(b.today.year, b.due_per_day), event_duties=_event_duties(session),
-                             report_months=recent_months(b.today), notice=flash.recall(request)))
+    lang = request_language(request)
+    asked = board_query.Asked.of(request.query_params)
+    today = numbers.today(session, now, settings.timezone)
+    reading = board_query.read(asked, session, today.day, lang)
+    context = {"user": v.user, "asked": asked, "reading": reading, "today": today.day,
+               "plans": session.exec(select(Plan.key, Plan.title).order_by(Plan.key)).all(),
+               "months": board_query.months_around(today.day), "event_duties": _event_duties(session),
+               "report_months": recent_months(today.day), "notice": flash.recall(request), "outcomes": OUTCOMES,
+               "status_names": board_query.STATUS_NAMES, "sort_names": board_query.SORT_NAMES,
+               "view_names": board_query.VIEW_NAMES, "period_names": board_query.PERIOD_NAMES}
+    if reading.problems:
+        return page(request, "board.html", 400, b=None, **context)
+    b = numbers.board_page(session, now, reading.filter, zone=settings.timezone)
+    calendar = request.app.state.calendars(_workdays_of(session, reading.filter.plan_id))
+    return flash.forget(request, page(request, "board.html", b=b, bars={g.department_id: completion_bar(g.score)
+                                                                        for g in b.groups},
+                                      due=due_calendar(today.day.year, b.due_per_day, calendar), **context))
+
+
+def _workdays_of(session, plan_id: int | None) -> str:
+    """The working-day calendar the heat-map marks: the plan's, else the first plan's (CN without plans)."""
+    query = select(Plan.workdays).order_by(Plan.key)
+    if plan_id is not None:
+        query = query.where(Plan.id == plan_id)
+    return session.exec(query).first() or "CN"
 
 
 def recent_months(today: date, count: int = 3) -> list[str]:
@@ -115,11 +139,12 @@ def answer_on_behalf(request: Request, occurrence_id: int, v: Visitor, session: 
 
 
 def _event_duties(session) -> list[tuple[str, str, list[str]]]:
-    """(PLAN/KEY, title, lead department keys) of every duty that starts from an event."""
-    rows = session.exec(select(Duty, Plan).join(Plan, Duty.plan_id == Plan.id)
-                        .where(Duty.active).order_by(Plan.key, Duty.position)).all()
-    return [(f"{plan.key}/{duty.key}", duty.title, duty.lead) for duty, plan in rows
-            if duty.schedule.get("after_event")]
+    """(PLAN/KEY, title, lead department keys) of every duty that starts from an event (found in
+    SQL: a city's plan has tens of thousands of duties, a handful of them event-triggered)."""
+    rows = session.exec(select(Duty.key, Duty.title, Duty.lead, Plan.key).join(Plan, Duty.plan_id == Plan.id)
+                        .where(Duty.active, col(Duty.schedule)["after_event"].as_string().is_not(None))
+                        .order_by(Plan.key, Duty.position)).all()
+    return [(f"{plan}/{key}", title, lead) for key, title, lead, plan in rows]
 
 
 @router.post("/events")

@@ -1,87 +1,112 @@
-"""Server-side charts for the board, drawn as inline SVG by templates/web/charts.html: only the
-geometry is computed here (no JS, no CDN — the board works offline on an office intranet)."""
+"""The board's charts as data for templates/web/charts.html, drawn in HTML and CSS (no JS, no CDN:
+the board works offline on an office intranet, and text in HTML wraps instead of being clipped).
+
+- `completion_bar`: a department's completion and on-time rates as one bar, with its words.
+- `due_calendar`: a year of due dates as twelve month calendars (weekday columns, Monday first),
+  darker where more is due, with statutory holidays and make-up working days (调休) marked from
+  the working-day calendar (scheduler/calendar/workdays.py).
+Every chart comes with its legend (templates/web/charts.html).
+"""
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from math import ceil
 
+from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.i18n import N_
 from scheduler.reports.board import DepartmentScore
 
-BAR_ROW, BAR_LABEL, BAR_WIDTH = 26, 130, 200  # px in the SVG's own units; it scales to the screen
-CELL = 12
-LEVELS = ("#ebedf0", "#f4c7a1", "#ef8a4b", "#c8501d", "#8b1a1a")
-MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"), N_("Aug"), N_("Sep"),
-          N_("Oct"), N_("Nov"), N_("Dec"))  # msgids: the template says them in the reader's language
+LEVELS = 4  # shades for days with something due; level 0 is nothing due
+MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"), N_("July"),
+          N_("August"), N_("September"), N_("October"), N_("November"), N_("December"))
+# chinesecalendar's names for the statutory holidays: msgids, said in the reader's language
+HOLIDAYS = {"New Year's Day": N_("New Year's Day"), "Spring Festival": N_("Spring Festival"),
+            "Tomb-sweeping Day": N_("Tomb-sweeping Day"), "Labour Day": N_("Labour Day"),
+            "Dragon Boat Festival": N_("Dragon Boat Festival"), "National Day": N_("National Day"),
+            "Mid-autumn Festival": N_("Mid-autumn Festival"), "Anti-Fascist 70th Day": N_("Anti-Fascist 70th Day")}
 
 
 @dataclass(frozen=True)
 class Bar:
-    y: int
-    label: str
-    completion: float  # 0..1
-    on_time: float
-    text: str
+    """Shares of what was due by today (waived left out): done on time, done late, not done."""
+
+    on_time: int  # percent, rounded
+    late: int  # percent, so that on_time + late is the completion rate
+    counted: int  # how many occurrences the shares are of (0: nothing due yet)
+
+
+def completion_bar(score: DepartmentScore | None) -> Bar:
+    if score is None or not score.counted:
+        return Bar(0, 0, 0)
+    done = round(100 * (score.completion_rate or 0.0))
+    on_time = round(100 * (score.on_time_rate or 0.0))
+    return Bar(on_time, done - on_time, score.counted)
 
 
 @dataclass(frozen=True)
-class BarChart:
-    width: int
-    height: int
-    label_width: int
-    bar_width: int
-    bars: list[Bar]
-
-
-def completion_bars(scores: list[DepartmentScore]) -> BarChart:
-    """One row per department: completion (light bar) with on-time (dark bar) inside it."""
-    bars = []
-    for i, s in enumerate(s for s in scores if s.counted):
-        done, on_time = s.completion_rate or 0.0, s.on_time_rate or 0.0
-        bars.append(Bar(i * BAR_ROW, s.name, done, on_time, f"{done:.0%} / {on_time:.0%}"))
-    return BarChart(BAR_LABEL + BAR_WIDTH + 80, max(1, len(bars)) * BAR_ROW, BAR_LABEL, BAR_WIDTH, bars)
-
-
-@dataclass(frozen=True)
-class Cell:
-    x: int
-    y: int
-    color: str
+class Day:
     day: date
     count: int  # due that day
+    level: int  # 0 (nothing due) .. LEVELS
+    kind: str  # workday | weekend | holiday (a day off on a working weekday) | makeup (调休: a weekend worked)
+    holiday: str | None  # the holiday's msgid, when the day belongs to one
 
 
 @dataclass(frozen=True)
-class HeatMap:
+class MonthGrid:
+    month: int
+    name: str  # msgid
+    weeks: list[list[Day | None]]  # rows of seven, Monday first; None outside the month
+
+
+@dataclass(frozen=True)
+class DueCalendar:
     year: int
-    width: int
-    height: int
-    cells: list[Cell]
-    months: list[tuple[int, str]]  # (x, label msgid)
-    legend: tuple[str, ...] = LEVELS
+    months: list[MonthGrid]
+    ranges: list[tuple[int, int]]  # per level 1..LEVELS, the counts it stands for (legend)
+    total: int
 
 
-def _level(count: int, most: int) -> int:
-    if count == 0:
-        return 0
-    return min(len(LEVELS) - 1, 1 + (count - 1) * (len(LEVELS) - 1) // max(1, most))
+def _ranges(counts: list[int]) -> list[tuple[int, int]]:
+    """The day counts cut into at most LEVELS ranges holding about as many days each (quartiles
+    of the days with something due), so a few very busy days do not wash out the rest."""
+    busy = sorted(n for n in counts if n > 0)
+    if not busy:
+        return []
+    ranges, low = [], 1
+    for level in range(1, LEVELS + 1):
+        high = busy[min(len(busy) - 1, ceil(level * len(busy) / LEVELS) - 1)]
+        if high >= low:
+            ranges.append((low, high))
+            low = high + 1
+    return ranges
 
 
-def due_heatmap(year: int, per_day: dict[date, int]) -> HeatMap:
-    """A calendar of `year`: one column per week (Monday on top), darker where more is due."""
-    first = date(year, 1, 1)
-    start = first - timedelta(days=first.weekday())
-    most = max(per_day.values(), default=0)
-    cells, months = [], []
-    day = first
-    while day.year == year:
-        week = (day - start).days // 7
-        x, y = week * CELL, day.weekday() * CELL
-        if day.day == 1:
-            months.append((x, MONTHS[day.month - 1]))
-        n = per_day.get(day, 0)
-        cells.append(Cell(x, y + 14, LEVELS[_level(n, most)], day, n))
-        day += timedelta(days=1)
-    weeks = (date(year, 12, 31) - start).days // 7 + 1
-    return HeatMap(year, weeks * CELL, 7 * CELL + 14, cells, months)
+def _level(count: int, ranges: list[tuple[int, int]]) -> int:
+    return next((i for i, (_, high) in enumerate(ranges, 1) if count <= high), 0) if count else 0
+
+
+def _kind(day: date, workdays: WorkdayCalendar) -> str:
+    working, weekend = workdays.is_workday(day), day.weekday() >= 5
+    if working:
+        return "makeup" if weekend else "workday"
+    return "weekend" if weekend and workdays.holiday_name(day) is None else "holiday"
+
+
+def due_calendar(year: int, per_day: dict[date, int], workdays: WorkdayCalendar) -> DueCalendar:
+    ranges = _ranges(list(per_day.values()))
+    months = []
+    for month in range(1, 13):
+        first = date(year, month, 1)
+        cells: list[Day | None] = [None] * first.weekday()
+        for n in range(calendar.monthrange(year, month)[1]):
+            day = first + timedelta(days=n)
+            count, name = per_day.get(day, 0), workdays.holiday_name(day)
+            cells.append(Day(day, count, _level(count, ranges), _kind(day, workdays),
+                             HOLIDAYS.get(name, name) if name else None))
+        cells += [None] * (-len(cells) % 7)
+        months.append(MonthGrid(month, MONTHS[month - 1], [cells[i:i + 7] for i in range(0, len(cells), 7)]))
+    return DueCalendar(year, months, ranges, sum(per_day.values()))

@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException
 
 from scheduler import moments
 from scheduler.i18n import LANGUAGES, N_, Text, language_of, translator
+from web import dates
 
 LANG_DAYS = 365  # how long a language asked for with ?lang= is remembered (the `lang` cookie)
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
@@ -54,6 +55,7 @@ def _templates(language: str) -> Jinja2Templates:
     env.filters["local_time"] = pass_context(lambda ctx, moment, empty="": local_time(ctx["request"], moment, empty))
     env.filters["local_date"] = pass_context(lambda ctx, moment: local_date(ctx["request"], moment))
     env.globals["time_zone"] = pass_context(lambda ctx: moments.zone_name(deployment_zone(ctx["request"]), language))
+    dates.install(env, language)  # day, md, weekday, period, when: 2016年9月30日 on a Chinese page
     return Jinja2Templates(env=env)
 
 

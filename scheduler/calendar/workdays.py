@@ -69,6 +69,14 @@ class WorkdayCalendar:
                         "(upgrade chinesecalendar or add holidays in settings)", day.year)
         return day.weekday() < 5
 
+    def holiday_name(self, day: date) -> str | None:
+        """The statutory holiday `day` belongs to, a day off in it or a make-up working day (调休)
+        for it, as chinesecalendar names it ("National Day"); None for other days, for mon-fri
+        calendars and beyond the package's data."""
+        if self.kind != "CN" or not self.covers(day):
+            return None
+        return chinese_calendar.holidays.get(day) or chinese_calendar.workdays.get(day)
+
     def add_workdays(self, day: date, n: int) -> date:
         """The date `n` working days after `day` (before, when n < 0); `day` itself not counted.
 

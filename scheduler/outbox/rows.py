@@ -11,6 +11,7 @@ it no longer makes, so a key's format must never change:
     s:{occurrence}:{contact}:{until}           the reminder when a snooze ends (ISO time)
     w:{plan}:{contact}:{day}                   the coordinator's weekly summary
     h:{answer}:{contact}                       a request for help to the coordinating office
+    hr:{answer}:{contact}                      the office's reply (answer: the reply's own) to who asked
     pause:{channel}:{since}:{contact}          a channel stopped sending (ISO time of the pause)
     resume:{channel}:{since}:{contact}         ... and is back
     fb:{delivery}                              a failed delivery again on the contact's other channel
@@ -87,6 +88,12 @@ def weekly(plan_id: int, plan_key: str, contact_id: int, day: date, send_at: dat
 def help_request(answer_id: int, occurrence_id: int, contact_id: int, now: datetime, note: str) -> NewDelivery:
     """Someone's request for help (answer `answer_id`), to one contact of the coordinating office."""
     return NewDelivery(f"h:{answer_id}:{contact_id}", contact_id, Purpose.help, now, occurrence_id, body=note)
+
+
+def help_reply(reply_id: int, occurrence_id: int, contact_id: int, now: datetime, text: str) -> NewDelivery:
+    """A coordinator's reply (answer `reply_id`) to the contact who asked for help, as a notice
+    about the occurrence: one per reply, so the same reply queued twice is sent once."""
+    return NewDelivery(f"hr:{reply_id}:{contact_id}", contact_id, Purpose.notice, now, occurrence_id, body=text)
 
 
 def channel_paused(channel: str, since: datetime, contact_id: int, by: str | None, now: datetime,
