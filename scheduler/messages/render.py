@@ -175,6 +175,11 @@ class Layout:
     max_items: int | None = None
     folders: tuple[Path, ...] = ()
 
+    @property
+    def limited(self) -> bool:
+        """Whether one message may be too small for a digest (else it is never split)."""
+        return any(v is not None for v in (self.max_bytes, self.max_visible, self.max_items))
+
     def fits(self, text: str, answerable: int = 0) -> bool:
         """Whether one message may carry this text with `answerable` items."""
         return ((self.max_bytes is None or len(text.encode("utf-8")) <= self.max_bytes)
@@ -299,7 +304,7 @@ class _Templates:
         self.plain = _environment(self.loader, False, trusted)
         self.markup = _environment(self.loader, True, trusted)
 
-    def render(self, purpose: str, layout: Layout, ctx: Context) -> Rendered:
+    def render(self, purpose: str, layout: Layout, ctx: Context, cut: bool = True) -> Rendered:
         for folder in layout.folders:
             self.loader.add(folder)
         lang = language_of(ctx.language)
@@ -318,7 +323,7 @@ class _Templates:
 
         subject = clip(_one_line(page(self.plain, "_subject.j2")), SUBJECT_LIMIT)
         body = self.markup if layout.markup else self.plain
-        if layout.max_text:
+        if layout.max_text and cut:
             text = _fit(lambda shown: page(body, layout.text, shown), len(ctx.items), layout.max_text,
                         layout.visible_length)
         else:
@@ -381,7 +386,9 @@ class Renderer:
             log.warning("自定义模板目录不存在 / the templates folder %s does not exist: using the built-in "
                         "templates until it does", self.override_dir)
 
-    def render(self, purpose: str, kind: str | Layout, ctx: Context) -> Rendered:
+    def render(self, purpose: str, kind: str | Layout, ctx: Context, *, cut: bool = True) -> Rendered:
+        """The message; `cut=False` renders every item even past the layout's `max_text` (the
+        dispatcher measures a part that way before it decides to send it)."""
         if purpose not in PURPOSES:
             raise ValueError(f"未知的提醒类型 unknown purpose {purpose!r}: expected one of {', '.join(PURPOSES)}")
         if isinstance(kind, str) and kind not in LAYOUTS:
@@ -391,8 +398,8 @@ class Renderer:
             raise ValueError(f"提醒类型 {purpose} 需要至少一个事项 / purpose {purpose} needs at least one item")
         if self._custom is not None:
             try:
-                return self._custom.render(purpose, kind, ctx)
+                return self._custom.render(purpose, kind, ctx, cut)
             except Exception as exc:  # noqa: BLE001 - a custom template may raise anything; still deliver
                 log.error("自定义模板出错，已改用内置模板 / custom template failed, using the built-in one: %s",
                           _blame(exc, self.override_dir))
-        return self._builtin.render(purpose, kind, ctx)
+        return self._builtin.render(purpose, kind, ctx, cut)

@@ -23,7 +23,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
@@ -42,7 +42,7 @@ from db.models import (
     Robot,
 )
 from db.queries import today_in
-from db.vocabulary import PLANNED, DeliveryStatus, OccurrenceKind, OccurrenceStatus, Purpose
+from db.vocabulary import PLANNED, DeliveryStatus, OccurrenceStatus, Purpose
 from scheduler.access.feed_tokens import contact_feed_urls
 from scheduler.access.links import ACTIONS, Signer
 from scheduler.calendar.workdays import WorkdayCalendar
@@ -50,7 +50,7 @@ from scheduler.channels import registry
 from scheduler.channels.base import Channel, Endpoint, Message, Recipient, TransportError
 from scheduler.i18n import N_, Text
 from scheduler.messages import digest
-from scheduler.messages.items import NO_LINKS, item_of
+from scheduler.messages.items import NO_LINKS, item_of, open_days
 from scheduler.messages.render import Context, Counts, Item, Links, Renderer
 from scheduler.outbox import breaker, rows, told
 from scheduler.reports.weekly import weekly_summary
@@ -320,7 +320,7 @@ class Dispatcher:
             entries = [_Entry(None, group)]
         elif first.d.purpose in PLANNED:
             today = today_in(plan.timezone, now)
-            items = digest.combine(items, today, self._open_days(session, items, today))
+            items = digest.combine(items, today, open_days(session, items, today))
             entries = [_Entry(i, [r for r in group if r.occ.id in i.covered]) for i in items]
         else:  # help, and notices: several notices of a run are told as one
             notes = [r.d.body for r in group if r.d.body] if len(group) > 1 else []
@@ -333,32 +333,17 @@ class Dispatcher:
                       summary=summary, note=note, notes=notes, feed_url=first.feed_url)
         return ctx, entries
 
-    @staticmethod
-    def _open_days(session: Session, items: list[Item], today: date) -> digest.OpenDays | None:
-        """For the daily duties among `items`: their departments' open days up to today."""
-        lines = {(i.duty_id, i.department_id) for i in items if i.every_workday}
-        if not lines:
-            return None
-        found: dict[tuple[int, int], list[date]] = defaultdict(list)
-        for duty_id, department_id, due in session.exec(
-                select(Occurrence.duty_id, Occurrence.department_id, Occurrence.due).where(
-                    Occurrence.duty_id.in_({d for d, _ in lines}),
-                    Occurrence.department_id.in_({p for _, p in lines}),
-                    Occurrence.kind == OccurrenceKind.recurring, Occurrence.status == OccurrenceStatus.open,
-                    Occurrence.due <= today)):
-            found[(duty_id, department_id)].append(due)
-        return lambda line: found.get((line.duty_id, line.department_id), [])
-
     def _message(self, channel: str, ctx: Context, entries: list[_Entry], *, first: int = 1,
-                 part: int = 1, parts: int = 1) -> Message:
-        """The message of `entries` (a part of the context's items, numbered from `first`)."""
+                 part: int = 1, parts: int = 1, cut: bool = True) -> Message:
+        """The message of `entries` (a part of the context's items, numbered from `first`); `cut`:
+        as sent (the renderer's last resort may drop items), else whole, to measure."""
         rows_ = [r for e in entries for r in e.rows]
         purpose = _purpose(rows_[0].d.purpose, ctx.items)
         if any(e.item is not None for e in entries) and (len(entries) < len(ctx.items) or parts > 1):
             ctx = replace(ctx, items=[e.item for e in entries], counts=Counts.of(ctx.items), first=first,
                           part=part, parts=parts)
         spec = registry.spec(channel)
-        rendered = self.renderer.render(purpose, spec.message_layout, ctx)
+        rendered = self.renderer.render(purpose, spec.message_layout, ctx, cut=cut)
         headers = {"X-Duban-Delivery": ",".join(str(r.d.id) for r in rows_)} | (
             dict(spec.headers(ctx)) if spec.headers else {})
         buttons, labels = _buttons(entries, first, numbered=(ctx.counts.total if ctx.counts else len(ctx.items)) > 1)
@@ -391,11 +376,12 @@ class Dispatcher:
         """The entries as messages that fit the channel's layout (its bytes, the visible length, its
         buttons): the most items each, in order, every part with its own count line and buttons."""
         layout = registry.spec(channel).message_layout
-        if len(entries) == 1:
-            return [(entries[0].rows, self._message(channel, ctx, entries))]
+        if len(entries) == 1 or not layout.limited:
+            return [([r for e in entries for r in e.rows], self._message(channel, ctx, entries))]
 
         def fits(start: int, size: int) -> bool:  # counted as part 99 of 99: the longest it can say
-            message = self._message(channel, ctx, entries[start:start + size], first=start + 1, part=99, parts=99)
+            message = self._message(channel, ctx, entries[start:start + size], first=start + 1, part=99, parts=99,
+                                    cut=False)
             return layout.fits(message.text, sum(not passive for _, passive in message.buttons))
 
         spans, start = [], 0

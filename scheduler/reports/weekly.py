@@ -18,7 +18,7 @@ from db.queries import today_in
 from db.vocabulary import OccurrenceStatus, Purpose
 from scheduler.calendar.workdays import WorkdayCalendar
 from scheduler.messages.digest import combine
-from scheduler.messages.items import item_of
+from scheduler.messages.items import item_of, open_days
 from scheduler.messages.render import DepartmentTally, Item, Summary
 from scheduler.moments import local_day
 
@@ -52,5 +52,6 @@ def weekly_summary(session: Session, plan: Plan, now: datetime,
     names = sorted(set(done) | set(open_) | set(overdue), key=lambda n: (-overdue[n], n))
     tallies = [DepartmentTally(n, done[n], open_[n], overdue[n]) for n in names]
     items.sort(key=lambda i: (i.due, i.department))
-    items = combine(items, today)  # one item per duty, department and date; a daily duty one line
+    # one item per duty, department and date; a daily duty one line, counting its open days
+    items = combine(items, today, open_days(session, items, today))
     return Summary(start, end, tallies), items
