@@ -91,6 +91,8 @@ REPORTED = {
     "a notice of 1999": (["plan", "import", "{plan}", "--year", "1999"], "年份应为 2000-2200 的整数"),
     "a feed written where no folder is": (["feed", "export", "all", "-o", "/nonexistent-folder/all.ics"],
                                           "无法写入文件 cannot write /nonexistent-folder/all.ics: No such file"),
+    "an export written where no folder is": (["export", "-o", "/nonexistent-folder/duban.json"],
+                                             "无法写入文件 cannot write /nonexistent-folder/duban.json: No such file"),
 }
 
 

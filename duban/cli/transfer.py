@@ -23,7 +23,10 @@ def export_command(output: Annotated[Path | None, typer.Option(
     if output is None:
         sys.stdout.write(text)
         return
-    output.write_text(text, encoding="utf-8")
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"无法写入文件 cannot write {output}: {exc.strerror}") from None
     rows = sum(len(v) for v in document["tables"].values())
     out.print(f"[green]✓[/green] exported {rows} rows to {output}", highlight=False)
 
