@@ -261,10 +261,15 @@ def _where(session: Session, f: Filter, t: Today, status: str | None = None) -> 
 
 
 def departments_matching(session: Session, text: str) -> list[int]:
-    """Departments whose key, name or an alias contains `text` (any case)."""
-    wanted = text.strip().casefold()
-    rows = session.exec(select(Department.id, Department.key, Department.name, Department.aliases)).all()
-    return [i for i, key, name, aliases in rows if any(wanted in v.casefold() for v in (key, name, *(aliases or ())))]
+    """Departments whose key, name or an alias contains `text` (any case); looked up once per
+    session (a page's queries all ask)."""
+    memo = session.info.setdefault("departments_matching", {})
+    if text not in memo:
+        wanted = text.strip().casefold()
+        rows = session.exec(select(Department.id, Department.key, Department.name, Department.aliases)).all()
+        memo[text] = [i for i, key, name, aliases in rows
+                      if any(wanted in v.casefold() for v in (key, name, *(aliases or ())))]
+    return memo[text]
 
 
 # -- counts ----------------------------------------------------------------------------------------
