@@ -16,6 +16,9 @@ from db.models import Answer, Attempt, Delivery, Department, Duty, Occurrence, P
 from db.vocabulary import Action, OccurrenceStatus
 from scheduler.answers.help import reply, resolve
 from scheduler.answers.record import Actor, answer
+from scheduler.calendar.workdays import calendar_for
+from scheduler.plans.file import read_plan
+from scheduler.plans.store import store_plan
 from scheduler.reports.board import (
     GROUPS_PER_PAGE,
     ROWS_PER_GROUP,
@@ -29,6 +32,7 @@ from scheduler.reports.board import (
 )
 from scheduler.reports.monthly import outcome_of
 from tests.board_world import city, load
+from tests.test_planfile import write
 from tests.web_world import NOW, contact, occurrence
 
 OFFICE = Actor(name="督办科", coordinator=True)
@@ -235,3 +239,44 @@ def test_a_reply_and_a_resolution_are_in_the_history_in_the_readers_words(engine
     said = [str(i.text) for i in h.items]
     assert "督办科 回复 (web) — 已电话联系" in said and "督办科 标记已解决 (web)" in said
     assert any(i.text.say("en").startswith("reply by") for i in h.items)
+
+
+NEW_YORK_PLAN = """\
+version: 1
+plan: {id: ny, title: 纽约办事处, issued: 2016-07-01, year: 2016, timezone: America/New_York, coordinator: nyo}
+departments:
+  - {id: nyo, name: 驻纽约办事处}
+duties:
+  - {id: n1, title: 周报, lead: [nyo], schedule: {due: 2016-09-25}}
+  - {id: n2, title: 月报, lead: [nyo], schedule: {due: 2016-09-24}}
+"""
+
+
+def test_each_plan_counts_overdue_by_its_own_today(engine, tmp_path):
+    """At 10:00 in Beijing it is still the 25th in New York: a New York duty due on the 25th is not
+    overdue yet, one due on the 24th is (1 day); done on the 24th at 23:00 New York time is on time."""
+    load(engine, tmp_path)
+    with Session(engine) as session:
+        store_plan(session, read_plan(write(tmp_path, NEW_YORK_PLAN, "ny.yaml"), date(2016, 8, 1)),
+                   calendar=calendar_for("CN"), today=date(2016, 8, 1), horizon_days=400, now=NOW)
+        session.commit()
+    overdue = _page(engine, Filter(view="rows", search="驻纽约"))
+    assert [(i.duty, i.days_overdue) for i in overdue.rows] == [("月报", 1)]
+    upcoming = _page(engine, Filter(status="upcoming", view="rows", search="驻纽约"))
+    assert [(i.duty, i.due) for i in upcoming.rows] == [("周报", date(2016, 9, 25))]
+    assert _page(engine).counts["overdue"] == 6  # the demo's 5 and New York's one
+    monthly = occurrence(engine, "n2", "nyo")
+    _answer(engine, monthly.id, "done", datetime(2016, 9, 25, 3, tzinfo=UTC))  # 23:00 on the 24th in New York
+    with Session(engine) as session:
+        t = today(session, NOW)
+        nyo = session.exec(select(Department.id).where(Department.key == "nyo")).one()
+        epb = session.exec(select(Department.id).where(Department.key == "epb")).one()
+        found = scores(session, t, [nyo, epb], 2016)
+    assert found[nyo].counts["on_time"] == 1 and found[nyo].counted == 1
+    assert found[epb].counts["overdue"] == 3
+
+
+def test_an_empty_board(engine):
+    b = _page(engine)
+    assert b.counts == {"overdue": 0, "upcoming": 0, "help": 0} and b.groups == [] and b.help == []
+    assert (b.page.number, b.page.pages, b.page.total) == (1, 1, 0) and b.due_per_day == {}

@@ -648,3 +648,20 @@ def test_one_language_a_page_and_dates_as_the_reader_writes_them(town):
     assert '<option value="2016-09">Sep 2016</option>' in en and "National Day" in en
     assert 'lang="en"' in en and '>Chinese</a>' in en.split("<main>")[0]  # the switch, in the page's words
     assert '>英文</a>' in zh.split("<main>")[0] and ">Overdue <b>" in c.get("/board").text  # the cookie keeps English
+
+
+def test_the_occurrence_page_writes_the_due_date_as_the_reader_does(engine, tmp_path):
+    load(engine, tmp_path)
+    c, _ = logged_in(engine)
+    late = occurrence(engine, "2-17")
+    assert "2016年7月31日" in c.get(f"/occurrences/{late.id}").text
+    assert "31 Jul 2016" in c.get(f"/occurrences/{late.id}?lang=en").text
+
+
+def test_a_board_with_nothing_loaded_yet(engine):
+    with Session(engine) as session:
+        users.add_user(session, USER, PASSWORD, "督办科")
+        session.commit()
+    c, _ = logged_in(engine)
+    page = c.get("/board")
+    assert page.status_code == 200 and "没有符合条件的事项。" in page.text and "没有待处理的协助请求。" in page.text
