@@ -665,3 +665,9 @@ def test_a_board_with_nothing_loaded_yet(engine):
     c, _ = logged_in(engine)
     page = c.get("/board")
     assert page.status_code == 200 and "没有符合条件的事项。" in page.text and "没有待处理的协助请求。" in page.text
+
+
+def test_a_department_of_ten_thousand_characters_is_refused_at_once(town):
+    _, c, _ = town
+    r = c.get("/board", params={"dept": "局" * 10_000})
+    assert r.status_code == 400 and "没有名为“" in r.text

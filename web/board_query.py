@@ -161,7 +161,8 @@ def _department(session: Session, ref: str, language: str, problems: list[str]) 
     for d in departments:
         if wanted in (d.key.casefold(), d.name.casefold(), str(d.id), *(a.casefold() for a in d.aliases or ())):
             return d
-    close = get_close_matches(ref, [d.name for d in departments], n=3, cutoff=0.5)
+    # the first 100 characters: matching a pasted page of text against every name would take seconds
+    close = get_close_matches(ref[:100], [d.name for d in departments], n=3, cutoff=0.5)
     problems.append(Text(N_("There is no department “{value}”.{hint} Type its name, a short name or its "
                             "key, or search for it with the search box."),
                          {"value": ref[:80], "hint": Text(N_(" Did you mean: {names}?"), {"names": ", ".join(close)})
