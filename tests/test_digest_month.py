@@ -167,6 +167,9 @@ def open_air_days(day: date) -> int:
 
 
 def test_the_daily_duty_is_one_standing_line_that_counts_the_open_days(month):
+    signer = Signer(SECRET, PUBLIC, now=utcnow)
+    with Session(month.engine) as s:
+        due = {o.id: o.due for o in s.exec(select(Occurrence))}
     mails = month.to("epb@example.org")
     assert [m.day for m in mails] == DAYS  # one digest a working day
     for mail in mails:
@@ -175,6 +178,8 @@ def test_the_daily_duty_is_one_standing_line_that_counts_the_open_days(month):
         assert line in mail.body, (mail.day, re.findall(rf".*{AIR}.*", mail.body))
         [block] = [b for b in items(mail.body) if AIR in b]
         assert "启动期限：2016年7月31日" in block  # the duty's start, listed under the line
+        line, *under = (due[o] for o in answered_by(block, signer))
+        assert line == mail.day and date(2016, 7, 31) in under  # the line answers today's occurrence
     last = mails[-1].body  # 30 Sep: the completion deadline is that day's occurrence's twin
     assert f"每个工作日：{AIR}（今日及此前未办 {open_air_days(date(2016, 9, 30))} 天；2016年9月30日同为完成时限）" in last
     assert len(mails[0].body.encode()) < 12_000  # the digest was 66 items, 33 KB
