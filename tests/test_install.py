@@ -133,8 +133,12 @@ def test_the_blocker_refuses_a_test_package():
 def dry_run(target: str, tmp_path: Path, path: str | None = None, **variables: str) -> list[str]:
     """The commands `make TARGET` would run for a venv not made yet (with `path` as PATH), without
     running them."""
-    args = ["make", "-n", target, f"VENV={tmp_path / 'venv'}", *(f"{k}={v}" for k, v in variables.items())]
-    env = {**os.environ, "PATH": path or os.environ["PATH"]}
+    args = ["make", "--no-print-directory", "-n", target, f"VENV={tmp_path / 'venv'}",
+            *(f"{k}={v}" for k, v in variables.items())]
+    # Run as from a shell, also under `make test`: an outer make's flags and level would add
+    # "Entering directory" lines and pass its own variables (PY, VENV) down.
+    outer = {"MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES", "PY", "VENV", "BIN"}
+    env = {k: v for k, v in os.environ.items() if k not in outer} | {"PATH": path or os.environ["PATH"]}
     done = subprocess.run(args, cwd=ROOT, check=False, capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()
