@@ -579,11 +579,13 @@ class Dispatcher:
         queued, r = [], group[0]
         used = self.channel_for(r)
         other = _other_channel(r.addresses, used, self.channels)
+        # A group is one contact's: the people a robot replaced are the same for every row.
+        replaced = _people_of(session, r.contact.department_id) if r.robot is not None and r.robot.instead else []
         for row in group:
             if other and row.d.fallback_of is None:
                 queued.append(rows.fallback(row.d, other, now))
-            if row.robot is not None and row.robot.instead and row.d.fallback_of is None:
-                queued += [rows.instead_of_robot(row.d, c, now) for c in _people_of(session, row.contact.department_id)]
+            if row.d.fallback_of is None:
+                queued += [rows.instead_of_robot(row.d, c, now) for c in replaced]
         outbox.insert_new(session, rows.to_rows(queued))
         plans = {row.plan.id: row.plan for row in group if row.d.purpose != Purpose.notice and row.plan is not None}
         reason = told.problem(used, r.addresses, gone=exc.disable, permanent=exc.permanent)

@@ -18,6 +18,7 @@ import json
 import secrets
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -115,7 +116,7 @@ class Refusal:
     said: str | None = None
 
 
-class FakeRobotPlatform:
+class FakeRobotPlatform(ABC):
     """A fake platform. Subclasses set ERRORS (name -> PlatformError, with "ok" the success answer),
     UNKNOWN_ROBOT (the error for a token no robot has) and implement token_of, new_token,
     error_json and check; blocked and limit carry the rate limits, counted with sent_within."""
@@ -183,8 +184,9 @@ class FakeRobotPlatform:
         with self._lock:
             self.robots.pop(robot.token, None)
 
+    @abstractmethod
     def url(self, robot: Robot) -> str:
-        raise NotImplementedError
+        """The robot's webhook URL as the platform shows it, on this fake's address."""
 
     def fail_next(self, robot: Robot, error: str | int, times: int = 1) -> None:
         """Answer the robot's next `times` posts with this error (a name of ERRORS, or its code)."""
@@ -218,15 +220,17 @@ class FakeRobotPlatform:
         """The robot as the platform makes it: a ValueError for settings it does not have."""
         return robot
 
+    @abstractmethod
     def token_of(self, path: str, query: dict[str, list[str]]) -> str | None:
-        raise NotImplementedError
+        """The robot's token in a request's path or query; None when it has none."""
 
+    @abstractmethod
     def error_json(self, name: str, error: PlatformError, post: Post) -> Any:
-        raise NotImplementedError
+        """The platform's own answer for this error (its JSON, or bytes for a page)."""
 
+    @abstractmethod
     def check(self, post: Post, robot: Robot) -> Iterator[Refusal]:
         """Every check the platform makes, in its order; the first refusal is the answer."""
-        raise NotImplementedError
 
     def blocked(self, robot: Robot, now: float) -> Refusal | None:
         """A refusal before any check (a robot the platform throttles)."""
@@ -360,7 +364,7 @@ def _handler_for(platform: FakeRobotPlatform) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(answer.body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # quiet in tests
-            pass
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet in tests: what arrived is in `posts`."""
 
     return Handler
