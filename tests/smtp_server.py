@@ -105,6 +105,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        while self.owner.holding.is_set():  # polled: the flag is set and cleared from the test's thread
+            await asyncio.sleep(0.01)
         if self.owner.data_seconds:
             await asyncio.sleep(self.owner.data_seconds)
         if self.owner._take("drop_data"):
@@ -160,6 +162,7 @@ class SmtpServer:
         self.mail_reply = "451 4.3.0 Temporary failure, try later"
         self.stall_seconds = 0.0
         self.data_seconds = 0.0  # how long every DATA takes (a slow relay)
+        self.holding = threading.Event()  # while set, every DATA waits (see hold)
         self.auth, self.tls = auth, tls
         self._controller = _Controller(self, **self._options(cert_dir))
 
@@ -237,6 +240,13 @@ class SmtpServer:
     def slow_down(self, seconds: float) -> None:
         """Take `seconds` over every message from now on, as a slow relay does."""
         self.data_seconds = seconds
+
+    def hold(self) -> None:
+        """Keep every message waiting at DATA until `release`: senders stay mid-batch meanwhile."""
+        self.holding.set()
+
+    def release(self) -> None:
+        self.holding.clear()
 
     def reject(self, recipient: str, reply: str = "550 5.1.1 No such user here") -> None:
         """Refuse RCPT TO this address from now on."""

@@ -78,6 +78,11 @@ def status_counts(engine) -> Counter:
         return Counter(dict(s.exec(select(Delivery.status, func.count()).group_by(Delivery.status)).all()))
 
 
+def claimants(engine) -> set[str]:
+    with Session(engine) as s:
+        return {w for (w,) in s.execute(select(Delivery.claimed_by).distinct()) if w}
+
+
 def test_killed_dispatchers_lose_nothing_and_repeat_at_most_once_per_kill(engine, tmp_path, smtp_server):
     burst(engine, tmp_path)
     rng, kills, now = random.Random(), 3, SEND_AT
@@ -124,15 +129,22 @@ def test_an_smtp_server_refusing_then_dropping_connections_delays_but_loses_noth
 
 
 def test_two_dispatchers_share_the_outbox_and_send_nothing_twice(engine, tmp_path, smtp_server):
+    """The relay holds every message until both dispatchers hold a claimed batch, so neither can
+    drain the burst alone before the other has started (a busy machine starts processes slowly)."""
     burst(engine, tmp_path)
+    smtp_server.hold()
     procs = [start_tick(engine, smtp_server, tmp_path, SEND_AT) for _ in range(2)]
+    deadline = time.monotonic() + 120
+    while len(claimants(engine)) < 2:
+        assert time.monotonic() < deadline, "the two dispatchers never both claimed a batch"
+        assert all(p.poll() is None for p in procs), [p.communicate()[1].decode() for p in procs]
+        time.sleep(0.05)
+    smtp_server.release()
     for p in procs:
         finish(p)
     got = Counter(r.rcpt_tos[0] for r in smtp_server.messages)
     assert len(got) == BURST and set(got.values()) == {1}
-    with Session(engine) as s:
-        workers = {w for (w,) in s.execute(select(Delivery.claimed_by).distinct())}
-    assert len(workers) == 2  # both took part
+    assert len(claimants(engine)) == 2  # both took part
     assert status_counts(engine) == {"sent": BURST}
 
 
