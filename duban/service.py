@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from db import locks
 from db.engine import session_scope
 from db.models import Delivery, Plan
 from db.queries import today_in
@@ -41,8 +42,11 @@ class Planning:
 
 
 def plan_all(engine: Engine, planning: Planning, now: datetime) -> PlannerReport:
-    """Extend every plan's occurrences to the horizon, then bring the outbox in line."""
+    """Extend every plan's occurrences to the horizon, then bring the outbox in line; by one
+    instance at a time (another one planning now does the same work: this one skips its turn)."""
     with session_scope(engine) as session:
+        if not locks.try_take(session, locks.PLANS):
+            return PlannerReport(skipped=True)
         for plan in session.exec(select(Plan)).all():
             extend_horizon(session, plan, calendar=planning.calendars(plan.workdays),
                            today=today_in(plan.timezone, now), horizon_days=planning.horizon_days, now=now)

@@ -40,6 +40,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         migrate.upgrade(url)
         yield url
         return
+    yield from _postgresql_schema()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A migrated, empty PostgreSQL schema: for what only PostgreSQL has (advisory locks, a cluster)."""
+    yield from _postgresql_schema()
+
+
+def _postgresql_schema() -> Iterator[str]:
     base = postgres_url()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(base)

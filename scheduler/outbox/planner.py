@@ -50,10 +50,11 @@ class PlannerReport:
     added: int = 0
     cancelled: int = 0
     occurrences: int = 0
+    skipped: bool = False  # another instance was planning at the same moment
 
     def as_json(self) -> dict:
         return {"deliveries_added": self.added, "deliveries_cancelled": self.cancelled,
-                "occurrences_planned": self.occurrences}
+                "occurrences_planned": self.occurrences} | ({"planned_elsewhere": True} if self.skipped else {})
 
 
 @dataclass

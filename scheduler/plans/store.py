@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from db import locks
 from db.addresses import set_address
 from db.bulk import insert_rows
 from db.models import Contact, Department, Duty, Occurrence, Plan
@@ -177,7 +178,8 @@ def sync_occurrences(session: Session, plan: Plan, duties: list[Duty], depts: di
 def store_plan(session: Session, data: PlanData, *, calendar: WorkdayCalendar, today: date,
                horizon_days: int, now: datetime) -> LoadReport:
     """Upsert `data` and its occurrences up to `horizon_days` after `today`; rows changed are
-    stamped `now` (the caller's clock)."""
+    stamped `now` (the caller's clock). Waits while another instance plans (db/locks.py)."""
+    locks.wait_for(session, locks.PLANS)
     report = LoadReport(plan=data.key)
     depts = _departments(session, data, report)
     _contacts(session, data, depts, report, now)
