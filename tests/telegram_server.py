@@ -210,6 +210,8 @@ class _State:
     queries: set[str] = field(default_factory=set)
     webhook: dict = field(default_factory=dict)
     too_many: int = 0
+    polls: int = 0  # getUpdates calls: each new one ends the one still waiting, as Telegram does
+    conflicts: int = 0  # getUpdates calls ended by a newer one (409: two pollers at once)
 
 
 class TelegramServer:
@@ -371,7 +373,7 @@ class TelegramServer:
             if method == "getUpdates":
                 with self.lock:
                     self._fault(method, None)
-                result = await self._get_updates(params)
+                result = await self._get_updates(params, request)
             else:
                 with self.lock:
                     result = self._handle(method, params, call)
@@ -385,10 +387,22 @@ class TelegramServer:
                 self.state.calls.append(call)
         return JSONResponse({"ok": True, "result": result})
 
-    async def _get_updates(self, params: dict) -> list[dict]:
+    async def _get_updates(self, params: dict, request: Request) -> list[dict]:
+        """Long polling as Telegram does it: one caller at a time (a newer call ends the one still
+        waiting with 409 Conflict); a caller that went away (killed) stops waiting."""
         offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
         deadline = time.monotonic() + float(params.get("timeout") or 0)
+        with self.lock:
+            self.state.polls += 1
+            mine = self.state.polls
         while True:
+            if self.state.polls != mine:
+                if await request.is_disconnected():  # a stopped poller's last call, not a second poller
+                    return []
+                with self.lock:
+                    self.state.conflicts += 1
+                raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure that "
+                               "only one bot instance is running")
             with self.lock:
                 if offset:  # an offset confirms every update before it, for good
                     self.state.confirmed = max(self.state.confirmed, offset)
@@ -397,6 +411,8 @@ class TelegramServer:
                 if ready or time.monotonic() >= deadline:
                     self.state.handed.update(u["update_id"] for u in ready)
                     return ready
+            if await request.is_disconnected():
+                return []
             await asyncio.sleep(0.01)
 
     def _fault(self, method: str, chat: int | None) -> None:
