@@ -3,7 +3,9 @@
 Telegram allows about 30 messages a second overall, one a second in a chat and 20 a minute in a
 group. AIORateLimiter covers the first and the last; private chats get their own limiter here.
 A chat waits for its own turn before it takes one of the bot's, so a busy chat never holds up
-the others' share of the overall rate.
+the others' share of the overall rate. This limiter is the process's own; reminders also keep the
+overall and per-chat pace for the whole deployment (scheduler/outbox/pace.py: shared windows in
+the database), so several instances together stay within Telegram's limits.
 """
 
 from __future__ import annotations

@@ -19,11 +19,12 @@ MARGIN = 1.0  # seconds added to every window: posts arrive a little after they 
 
 
 def take(session_factory: Callable[[], Session], key: str, rates: list[tuple[int, float]],
-         wall: float, *, slots: int = 1) -> float:
+         wall: float, *, slots: int = 1, margin: float = MARGIN) -> float:
     """Take `slots` slots at once for posts to `key` at wall-clock time `wall` (unix seconds),
-    under every (count, seconds) rate: 0 when taken (post now), else the seconds until as many
-    may be free (a rate smaller than `slots` is waited for until it is empty)."""
-    longest = max(seconds for _, seconds in rates) + MARGIN
+    under every (count, seconds) rate, each window `margin` seconds longer: 0 when taken (post
+    now), else the seconds until as many may be free (a rate smaller than `slots` is waited for
+    until it is empty)."""
+    longest = max(seconds for _, seconds in rates) + margin
     while True:
         with session_factory() as session:
             row = session.get(SendWindow, key)
@@ -34,7 +35,7 @@ def take(session_factory: Callable[[], Session], key: str, rates: list[tuple[int
             if row.blocked_until is not None and (wait := _seconds_until(row.blocked_until, wall)) > 0:
                 return wait
             recent = [t for t in row.sent if t > wall - longest]
-            if (wait := _wait(recent, rates, wall, slots)) > 0:
+            if (wait := _wait(recent, rates, wall, slots, margin)) > 0:
                 return wait
             swapped = session.connection().execute(
                 update(TABLE).where(TABLE.c.key == key, TABLE.c.version == row.version)
@@ -54,13 +55,13 @@ def _create(session: Session, key: str, sent: list[float]) -> bool:
         return False
 
 
-def _wait(recent: list[float], rates: list[tuple[int, float]], wall: float, slots: int) -> float:
+def _wait(recent: list[float], rates: list[tuple[int, float]], wall: float, slots: int, margin: float) -> float:
     """Seconds until every rate has room for `slots` more posts after `recent` (oldest first)."""
     wait = 0.0
     for count, seconds in rates:
-        inside = [t for t in recent if t > wall - seconds - MARGIN]
+        inside = [t for t in recent if t > wall - seconds - margin]
         if (over := len(inside) + min(slots, count) - count) > 0:  # the `over` oldest must leave
-            wait = max(wait, inside[over - 1] + seconds + MARGIN - wall)
+            wait = max(wait, inside[over - 1] + seconds + margin - wall)
     return wait
 
 

@@ -1,7 +1,8 @@
 """Telegram in a cluster: of several `duban run --only bot` processes on one PostgreSQL, one polls
 (Telegram answers one getUpdates caller at a time, and the local Bot API counts a second one as a
 409 conflict); when it is killed, or its database connection is terminated, another takes over
-within seconds and the updates sent meanwhile are answered once."""
+within seconds and the updates sent meanwhile are answered once. Dispatchers in several
+processes keep Telegram's pace together (scheduler/outbox/pace.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,15 @@ import time
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlmodel import Session, select
 
 from bot.runner import LEAD_CHECK_SECONDS
 from db import locks
+from db.addresses import set_address
 from db.engine import make_engine
+from db.models import Contact, Delivery, utcnow
+from scheduler.outbox import pace
+from tests.bursts import SEND_AT, burst
 
 
 class Instance:
@@ -109,3 +115,32 @@ def test_the_leader_whose_database_connection_ends_stops_polling_and_one_instanc
         engine.dispose()
         stop_all([leader, follower])
     assert leader.proc.returncode == 0 and follower.proc.returncode == 0
+
+
+def test_two_dispatchers_keep_the_bots_pace_together(pg_url, telegram_server, tmp_path):
+    """48 reminders to 48 chats, a pace of 4 a second for the deployment, two `duban tick`
+    processes: the Bot API sees no more than 4 in any second (each process alone keeps 4 a
+    second, so without the shared window the two would send about 8)."""
+    tg, engine, chats = telegram_server, make_engine(pg_url), 48
+    burst(engine, tmp_path, chats)
+    with Session(engine) as s:
+        for i, contact in enumerate(s.exec(select(Contact).order_by(Contact.id))):
+            set_address(s, contact.id, "telegram", str(9000 + i), utcnow())
+        s.commit()
+    env = {**os.environ, "DATABASE_URL": pg_url, "DUBAN_TELEGRAM_TOKEN": tg.token, "DUBAN_TELEGRAM_API_URL": tg.url,
+           "DUBAN_TELEGRAM_RATE_PER_SECOND": "4", "DUBAN_DISPATCH_BATCH": "4", "DUBAN_LOG_LEVEL": "WARNING",
+           "DUBAN_SECRET_KEY": "bot-cluster-secret-key-0123456789abcdef"}
+    env.pop("DUBAN_SMTP_URL", None)
+    procs = [subprocess.Popen([sys.executable, "-m", "duban", "tick", "--now", SEND_AT.isoformat()], cwd=tmp_path,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    with Session(engine) as s:
+        workers = set(s.exec(select(Delivery.claimed_by).distinct()))
+    engine.dispose()
+    assert sorted(len(tg.sent_to(9000 + i)) for i in range(chats)) == [1] * chats
+    assert len(workers) == 2  # both sent
+    # Arrivals jitter by a few milliseconds around the moments the slots were taken: counted in a
+    # window a little shorter than the second, the pace shows exactly.
+    assert tg.max_rate(1.0 - 2 * pace.MARGIN) <= 4 and tg.state.too_many == 0

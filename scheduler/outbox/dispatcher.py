@@ -12,7 +12,9 @@ spent, everything waits, and the coordinators hear once when it stops and once w
 A channel with a size limit in bytes (group robots) gets a digest that does not fit as several
 messages, each of whole items; one with rates per recipient takes a slot in the recipient's shared
 send window before each message (db/send_windows.py, for every instance at once), and what finds
-no slot waits for the next free one, to go out merged with whatever fell due meanwhile.
+no slot waits for the next free one, to go out merged with whatever fell due meanwhile. A channel's
+Limits (messages a second overall and per recipient) are kept the same way for the deployment
+(scheduler/outbox/pace.py).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from scheduler.i18n import N_, Text
 from scheduler.messages import digest
 from scheduler.messages.items import NO_LINKS, item_of, open_days
 from scheduler.messages.render import Context, Counts, Item, Links, Renderer
-from scheduler.outbox import breaker, rows, told
+from scheduler.outbox import breaker, pace, rows, told
 from scheduler.reports.weekly import weekly_summary
 
 log = logging.getLogger(__name__)
@@ -364,7 +366,7 @@ class Dispatcher:
         for i, (part, message) in enumerate(parts):
             rest = [r for rows_, _ in parts[i:] for r in rows_]
             session.commit()  # the window is taken in its own transaction: SQLite has one writer
-            if (wait := self._take_slot(channel, part[0])) > 0:
+            if (wait := self._take_slot(channel, part[0]) or await self._keep_pace(channel, part[0])) > 0:
                 self._hold(session, rest, now + timedelta(seconds=wait), "waiting for the recipient's rate")
                 return
             if (failure := await self._send_group(session, channel, part, message, now, report, pauses, clock)):
@@ -404,6 +406,13 @@ class Dispatcher:
         count = spec.slots(_recipient(r, channel)) if spec.slots else 1
         return send_windows.take(self.session_factory, _window(channel, r),
                                  [(rate.count, rate.seconds) for rate in spec.rates], self.wall(), slots=count)
+
+    async def _keep_pace(self, channel: str, r: _Row) -> float:
+        """0 when the channel's pace for the deployment lets the message go (after a short wait
+        for its turn), else the seconds to hold it back (scheduler/outbox/pace.py)."""
+        recipient = _recipient(r, channel).address or str(r.contact.id)
+        return await pace.keep_pace(self.session_factory, channel, self.channels[channel].limits, recipient,
+                                    self.wall)
 
     def _hold(self, session: Session, group: list[_Row], until: datetime, why: str) -> None:
         """Back to pending until `until`, attempts untouched (a rate, a throttle: nobody's fault)."""
