@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, update
+from sqlalchemy import Connection, insert, update
 from sqlmodel import Session, select
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
@@ -164,6 +164,7 @@ class Dispatcher:
         self.sleep, self.monotonic = sleep, monotonic
         self._refusals: dict[str, _Refusals] = defaultdict(_Refusals)
         self._held: set[str] = set()  # keys of the notices this run holds back until its end
+        self._autocommit: Connection | None = None  # see _outcomes
 
     async def close(self) -> None:
         """Close every channel (its connections, its HTTP pool) at shutdown."""
@@ -177,6 +178,12 @@ class Dispatcher:
         def moment() -> datetime:  # leases are stamped on the time that has really passed since
             return now + timedelta(seconds=self.monotonic() - started)
 
+        try:
+            return await self._run(now, report, moment)
+        finally:
+            self._let_go()
+
+    async def _run(self, now: datetime, report: DispatchReport, moment: Callable[[], datetime]) -> DispatchReport:
         while True:
             with self.session_factory() as session:
                 claimed_at = self.monotonic()
@@ -432,15 +439,9 @@ class Dispatcher:
             if exc.disable:  # after the fallback was queued to the contact's other channel
                 self._readdress(session, channel, group[0], None, str(exc), now)
             return exc
-        self._record(session, tries)
+        self._mark_sent(session, group, tries, receipt, channel, now)
         if receipt.moved_to is not None:
             self._readdress(session, channel, group[0], receipt.moved_to, "moved", now)
-        changed = outbox.set_status(session, [r.d.id for r in group], DeliveryStatus.sent, holder=self.worker, sent_at=now,
-                                    lease_until=None, provider_message_id=receipt.provider_id, channel=channel,
-                                    attempts=group[0].d.attempts + len(tries) // len(group), last_error=None)
-        if changed < len(group):
-            log.error("deliveries %s were sent after their lease ran out: another dispatcher may send them "
-                      "again", [r.d.id for r in group])
         report.sent += len(group)
         report.messages += 1
         self._refusals.pop(channel, None)
@@ -481,6 +482,39 @@ class Dispatcher:
                 note(ok=True, provider_message_id=receipt.provider_id)
                 return receipt
         raise AssertionError("unreachable: tenacity reraises")
+
+    def _mark_sent(self, session: Session, group: list[_Row], tries: list[dict], receipt, channel: str,
+                   now: datetime) -> None:
+        """Record the attempts and mark the group sent, durably before the next message goes."""
+        ids = [r.d.id for r in group]
+        changed = outbox.mark_sent(self._outcomes(session), ids, self.worker, tries, sent_at=now, lease_until=None,
+                                   provider_message_id=receipt.provider_id, channel=channel,
+                                   attempts=group[0].d.attempts + len(tries) // len(group), last_error=None)
+        if changed < len(ids):
+            log.error("deliveries %s were sent after their lease ran out: another dispatcher may send them "
+                      "again", ids)
+
+    def _outcomes(self, session: Session) -> Connection:
+        """Where a sent message's outcome is written (outbox.mark_sent): on PostgreSQL a connection
+        of the dispatcher's own in autocommit, so the one statement is durable in one round trip,
+        before the next message goes; on SQLite (one local writer) the session's, committed with it."""
+        engine = session.get_bind()
+        if engine.dialect.name != "postgresql":
+            return session.connection()
+        if self._autocommit is None or self._autocommit.invalidated or self._autocommit.closed:
+            self._autocommit = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            # As SQLite's synchronous=NORMAL (db/engine.py): a commit does not wait for its WAL to
+            # reach the disk. A dispatcher killed loses nothing (the server has the commit); only a
+            # crash of the database server itself may undo its last fraction of a second, and
+            # then those reminders repeat: never lost, never corrupt.
+            self._autocommit.exec_driver_sql("SET synchronous_commit TO off")
+        return self._autocommit
+
+    def _let_go(self) -> None:
+        """Give the outcomes' connection back to the pool between runs (an idle service holds none)."""
+        held, self._autocommit = self._autocommit, None
+        if held is not None:
+            held.close()
 
     @staticmethod
     def _record(session: Session, tries: list[dict]) -> None:
