@@ -6,18 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import (
-    Connection,
-    TextClause,
-    Update,
-    and_,
-    bindparam,
-    insert,
-    or_,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Connection, Update, and_, bindparam, insert, or_, select, update
 from sqlmodel import Session
 
 from db.bulk import insert_rows
@@ -58,28 +47,11 @@ def _set_status(connection: Connection, ids: list[int], status: str, holder: str
 
 
 def mark_sent(connection: Connection, ids: list[int], holder: str, tries: list[dict], **values: object) -> int:
-    """Record the attempts `tries` (TRIED columns) and mark `ids` sent with `values`, where `holder`
-    still holds them; returns how many it held. On PostgreSQL it is one statement, so on a
-    connection in autocommit one round trip makes the message's outcome durable (the dispatcher's
-    hot path: three statements and a commit cost four); elsewhere the same as two statements."""
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(ATTEMPT), tries)
-        return _set_status(connection, ids, DeliveryStatus.sent, holder, values)
-    params = {f"t{i}_{c}": t[c] for i, t in enumerate(tries) for c in TRIED}
-    params |= {f"v_{k}": v for k, v in values.items()}
-    params |= {"ids": ids, "holder": holder, "sent": str(DeliveryStatus.sent), "claimed": str(DeliveryStatus.claimed)}
-    return connection.execute(_sent_and_tried(len(tries), tuple(sorted(values))), params).scalar_one()
-
-
-@cache
-def _sent_and_tried(tries: int, columns: tuple[str, ...]) -> TextClause:
-    # Written out: SQLAlchemy compiles an INSERT ... VALUES of bound rows inside a CTE afresh on
-    # every call (no cache key), which costs more than the round trip it saves.
-    rows = ", ".join("(" + ", ".join(f":t{i}_{c}" for c in TRIED) + ")" for i in range(tries))
-    sets = "".join(f", {c} = :v_{c}" for c in columns)
-    return text(f"WITH tried AS (INSERT INTO {ATTEMPT.name} ({', '.join(TRIED)}) VALUES {rows}), "
-                f"marked AS (UPDATE {TABLE.name} SET status = :sent{sets} WHERE id = ANY(:ids) "
-                "AND status = :claimed AND claimed_by = :holder RETURNING 1) SELECT count(*) FROM marked")
+    """Record the attempts `tries` and mark `ids` sent with `values`, where `holder` still holds
+    them; returns how many it held. (On PostgreSQL the dispatcher pipelines the same as one
+    statement: db/outcomes.py.)"""
+    connection.execute(insert(ATTEMPT), tries)
+    return _set_status(connection, ids, DeliveryStatus.sent, holder, values)
 
 
 @cache

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
@@ -43,6 +43,7 @@ from db.models import (
     Plan,
     Robot,
 )
+from db.outcomes import Outcomes
 from db.queries import today_in
 from db.vocabulary import PLANNED, DeliveryStatus, OccurrenceStatus, Purpose
 from scheduler.access.feed_tokens import contact_feed_urls
@@ -164,7 +165,7 @@ class Dispatcher:
         self.sleep, self.monotonic = sleep, monotonic
         self._refusals: dict[str, _Refusals] = defaultdict(_Refusals)
         self._held: set[str] = set()  # keys of the notices this run holds back until its end
-        self._autocommit: Connection | None = None  # see _outcomes
+        self._outcomes: Outcomes | None = None  # PostgreSQL: see _mark_sent
 
     async def close(self) -> None:
         """Close every channel (its connections, its HTTP pool) at shutdown."""
@@ -181,10 +182,11 @@ class Dispatcher:
         try:
             return await self._run(now, report, moment)
         finally:
-            self._let_go()
+            self._marked(close=True)  # an idle service holds no connection
 
     async def _run(self, now: datetime, report: DispatchReport, moment: Callable[[], datetime]) -> DispatchReport:
         while True:
+            self._marked()
             with self.session_factory() as session:
                 claimed_at = self.monotonic()
                 ids = outbox.claim(session, moment(), self.worker, self.policy.lease, self.policy.batch)
@@ -431,6 +433,7 @@ class Dispatcher:
                           clock: Callable[[], datetime]) -> TransportError | None:
         """Send one message; None when it went, else the error (already applied to the group)."""
         tries: list[dict] = []
+        self._marked()  # the previous message's outcome is durable before this one goes
         try:
             receipt = await self._send_with_retries(channel, message, group, tries, clock)
         except TransportError as exc:
@@ -485,36 +488,28 @@ class Dispatcher:
 
     def _mark_sent(self, session: Session, group: list[_Row], tries: list[dict], receipt, channel: str,
                    now: datetime) -> None:
-        """Record the attempts and mark the group sent, durably before the next message goes."""
-        ids = [r.d.id for r in group]
-        changed = outbox.mark_sent(self._outcomes(session), ids, self.worker, tries, sent_at=now, lease_until=None,
-                                   provider_message_id=receipt.provider_id, channel=channel,
-                                   attempts=group[0].d.attempts + len(tries) // len(group), last_error=None)
-        if changed < len(ids):
-            log.error("deliveries %s were sent after their lease ran out: another dispatcher may send them "
-                      "again", ids)
-
-    def _outcomes(self, session: Session) -> Connection:
-        """Where a sent message's outcome is written (outbox.mark_sent): on PostgreSQL a connection
-        of the dispatcher's own in autocommit, so the one statement is durable in one round trip,
-        before the next message goes; on SQLite (one local writer) the session's, committed with it."""
-        engine = session.get_bind()
+        """Record the attempts and mark the group sent: on SQLite in the session, on PostgreSQL on
+        the wire while the next message is prepared (db/outcomes.py), durable before it goes."""
+        ids, engine = [r.d.id for r in group], session.get_bind()
+        values = {"sent_at": now, "lease_until": None, "provider_message_id": receipt.provider_id, "channel": channel,
+                  "attempts": group[0].d.attempts + len(tries) // len(group), "last_error": None}
         if engine.dialect.name != "postgresql":
-            return session.connection()
-        if self._autocommit is None or self._autocommit.invalidated or self._autocommit.closed:
-            self._autocommit = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            # As SQLite's synchronous=NORMAL (db/engine.py): a commit does not wait for its WAL to
-            # reach the disk. A dispatcher killed loses nothing (the server has the commit); only a
-            # crash of the database server itself may undo its last fraction of a second, and
-            # then those reminders repeat: never lost, never corrupt.
-            self._autocommit.exec_driver_sql("SET synchronous_commit TO off")
-        return self._autocommit
+            if outbox.mark_sent(session.connection(), ids, self.worker, tries, **values) < len(ids):
+                _sent_after_lease(ids)
+            return
+        if self._outcomes is None:
+            self._outcomes = Outcomes(engine)
+        self._outcomes.send(ids, self.worker, tries, **values)
 
-    def _let_go(self) -> None:
-        """Give the outcomes' connection back to the pool between runs (an idle service holds none)."""
-        held, self._autocommit = self._autocommit, None
-        if held is not None:
-            held.close()
+    def _marked(self, *, close: bool = False) -> None:
+        """Wait until the last message's outcome is durable (and let go of the connection)."""
+        if self._outcomes is None:
+            return
+        outcomes = self._outcomes
+        if close:
+            self._outcomes = None
+        if lost := (outcomes.close() if close else outcomes.wait()):
+            _sent_after_lease(lost)
 
     @staticmethod
     def _record(session: Session, tries: list[dict]) -> None:
@@ -712,6 +707,10 @@ def _largest(fits: Callable[[int], bool], total: int) -> int:
         mid = (low + high + 1) // 2
         low, high = (mid, high) if fits(mid) else (low, mid - 1)
     return low
+
+
+def _sent_after_lease(ids: list[int]) -> None:
+    log.error("deliveries %s were sent after their lease ran out: another dispatcher may send them again", ids)
 
 
 def _window(channel: str, r: _Row) -> str:
