@@ -6,61 +6,26 @@ server, SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from db.addresses import insert_contacts
-from db.models import Attempt, Delivery, Department, utcnow
+from db.models import Attempt, Delivery
 from duban import wiring
 from duban.service import Planning, tick
-from scheduler.calendar.workdays import calendar_for
-from scheduler.outbox.planner import plan_deliveries
-from scheduler.plans.file import read_plan
-from scheduler.plans.store import store_plan
 from scheduler.settings import Settings
+from tests.bursts import LEASE, SEND_AT, burst, env, status_counts
 
 ROOT = Path(__file__).resolve().parents[1]
-CN = calendar_for("CN")
 BURST = 1000
-SEND_AT = datetime(2016, 9, 14, 1, tzinfo=UTC)  # 09:00 in Shanghai on the due day
-LEASE = 30
-PLAN = """\
-version: 1
-plan: {id: burst, title: 突发, issued: 2016-09-01, year: 2016,
-       remind: {before: [0], at: "09:00", overdue_every: 0, escalate_after: 0}}
-departments: [{id: epb, name: 市环保局}]
-duties: [{id: water, title: 饮用水水质信息公开, lead: [epb], schedule: 9月14日前完成}]
-"""
-
-
-def burst(engine, tmp_path: Path, n: int = BURST) -> None:
-    """One occurrence, `n` contacts of its department: `n` separate messages due at SEND_AT."""
-    (tmp_path / "plan.yaml").write_text(PLAN, encoding="utf-8")
-    with Session(engine) as s:
-        store_plan(s, read_plan(tmp_path / "plan.yaml", date(2016, 9, 1)), calendar=CN,
-                   today=date(2016, 9, 1), horizon_days=60, now=utcnow())
-        dept = s.exec(select(Department)).one()
-        insert_contacts(s, dept.id, [(f"联络员{i}", {"email": f"c{i}@example.org"}) for i in range(n)])
-        plan_deliveries(s, SEND_AT - timedelta(days=1), calendars=lambda _: CN, horizon_days=60)
-        s.commit()
-        assert s.exec(select(func.count()).select_from(Delivery)).one() == n
-
-
-def env(engine, smtp, **extra: str) -> dict[str, str]:
-    return extra | {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-            "DUBAN_SMTP_URL": smtp.url(), "DUBAN_MAIL_FROM": "duban@example.org",
-            "DUBAN_SECRET_KEY": "crash-tests-secret-key-0123456789abcdef", "DUBAN_LEASE_SECONDS": str(LEASE),
-            "DUBAN_RETRY_BASE_SECONDS": "0", "DUBAN_DISPATCH_BATCH": "50", "DUBAN_LOG_LEVEL": "WARNING"} | extra
 
 
 def start_tick(engine, smtp, tmp_path: Path, now: datetime, **extra: str) -> subprocess.Popen:
@@ -73,18 +38,13 @@ def finish(proc: subprocess.Popen) -> None:
     assert proc.returncode == 0, err.decode()
 
 
-def status_counts(engine) -> Counter:
-    with Session(engine) as s:
-        return Counter(dict(s.exec(select(Delivery.status, func.count()).group_by(Delivery.status)).all()))
-
-
 def claimants(engine) -> set[str]:
     with Session(engine) as s:
         return {w for (w,) in s.execute(select(Delivery.claimed_by).distinct()) if w}
 
 
 def test_killed_dispatchers_lose_nothing_and_repeat_at_most_once_per_kill(engine, tmp_path, smtp_server):
-    burst(engine, tmp_path)
+    burst(engine, tmp_path, BURST)
     rng, kills, now = random.Random(), 3, SEND_AT
     for _ in range(kills):
         seen = len(smtp_server.messages)
@@ -131,7 +91,7 @@ def test_an_smtp_server_refusing_then_dropping_connections_delays_but_loses_noth
 def test_two_dispatchers_share_the_outbox_and_send_nothing_twice(engine, tmp_path, smtp_server):
     """The relay holds every message until both dispatchers hold a claimed batch, so neither can
     drain the burst alone before the other has started (a busy machine starts processes slowly)."""
-    burst(engine, tmp_path)
+    burst(engine, tmp_path, BURST)
     smtp_server.hold()
     procs = [start_tick(engine, smtp_server, tmp_path, SEND_AT) for _ in range(2)]
     deadline = time.monotonic() + 120
