@@ -3,10 +3,14 @@
 Ours: Dispatcher.run_once over N due deliveries, each its own message (claim with a lease,
 re-check the occurrence, render, send to a channel that accepts at once, record the attempt
 and the receipt). Baseline, same run, same rows: the bare database work of marking them sent,
-one UPDATE ... WHERE id IN (batch) per batch of the same size. Target: >= 1,000/s on SQLite.
-A third line runs two dispatcher processes on the same outbox (as `duban run --only dispatch`
-started twice would; SQLite serialises their commits, PostgreSQL shares rows with SKIP LOCKED):
-both are started and loaded first, then released together and timed until both finish.
+one UPDATE ... WHERE id IN (batch) per batch of the same size. Targets: >= 1,000/s for one
+dispatcher on SQLite and on PostgreSQL.
+Then several dispatcher processes on the same outbox (as `duban run --only dispatch` started on
+several machines would; SQLite serialises their commits, PostgreSQL shares rows with SKIP
+LOCKED): 2 on SQLite, 2 and 4 on PostgreSQL (target: four >= 2.5x one), each started and loaded
+first, then released together and timed until all finish; every row is checked sent exactly once.
+Processes share this machine's CPUs with each other and with PostgreSQL: `nproc` is printed, and
+scaling beyond it measures the machine, not Duban.
 Each side runs ROUNDS times on fresh databases, alternating, and the median is shown with the
 range: the machines here are shared, and one run can be a third off.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import statistics
 import subprocess
 import sys
@@ -112,9 +117,9 @@ def worker(url: str, name: str) -> None:
     print(asyncio.run(dispatcher.run_once(SEND_AT)).sent, flush=True)
 
 
-def two_processes(url: str) -> float:
+def processes(url: str, count: int) -> float:
     procs = [subprocess.Popen([sys.executable, "-m", "bench.dispatch", url, f"w{i}"], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True) for i in range(2)]
+                              stdout=subprocess.PIPE, text=True) for i in range(count)]
     for p in procs:
         assert p.stdout.readline().strip() == "ready"
     began = time.perf_counter()
@@ -147,31 +152,37 @@ def baseline(url: str) -> float:
     return elapsed
 
 
-def one_round(make_url) -> tuple[float, float, float]:
+def one_round(make_url, crowds: tuple[int, ...]) -> list[float]:
+    """Rates of: the bare UPDATE baseline, one dispatcher, then each crowd of processes."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        ours_url, base_url, two_url = make_url(folder, "ours"), make_url(folder, "base"), make_url(folder, "two")
-        for url in (ours_url, base_url, two_url):
+        urls = [make_url(folder, f"run{i}") for i in range(2 + len(crowds))]
+        for url in urls:
             seed(url, folder)
-        return N / ours(ours_url), N / baseline(base_url), N / two_processes(two_url)
+        found = [N / baseline(urls[0]), N / ours(urls[1])]
+        return found + [N / processes(url, n) for url, n in zip(urls[2:], crowds, strict=True)]
 
 
 def rates(values: list[float]) -> str:
     return f"median {statistics.median(values):>9,.0f} deliveries/s (range {min(values):,.0f}-{max(values):,.0f})"
 
 
-def run(name: str, make_url) -> None:
-    ours_r, base_r, two_r = zip(*(one_round(make_url) for _ in range(ROUNDS)), strict=True)
-    print(f"dispatch on {name}: {N:,} deliveries, one message each, to a null channel, {ROUNDS} rounds")
-    print(f"  bare UPDATE baseline : {rates(base_r)}")
-    print(f"  duban dispatcher     : {rates(ours_r)} (target >= 1,000/s on SQLite)")
-    print(f"  two dispatchers      : {rates(two_r)} (two processes, one outbox)")
+def run(name: str, make_url, crowds: tuple[int, ...]) -> None:
+    found = list(zip(*(one_round(make_url, crowds) for _ in range(ROUNDS)), strict=True))
+    one = statistics.median(found[1])
+    print(f"dispatch on {name}: {N:,} deliveries, one message each, to a null channel, {ROUNDS} rounds, "
+          f"{os.cpu_count()} CPUs")
+    print(f"  bare UPDATE baseline : {rates(found[0])}")
+    print(f"  duban dispatcher     : {rates(found[1])} (target >= 1,000/s)")
+    for n, values in zip(crowds, found[2:], strict=True):
+        target = " (target >= 2.5x one)" if n == 4 else ""
+        print(f"  {n} dispatchers       : {rates(values)}, {statistics.median(values) / one:.2f}x one{target}")
 
 
 def main() -> None:
-    run("SQLite", lambda folder, name: f"sqlite:///{folder}/{name}.db")
+    run("SQLite", lambda folder, name: f"sqlite:///{folder}/{name}.db", (2,))
     if pg := pg_url():
-        run("PostgreSQL", lambda _folder, _name: fresh_pg(pg))
+        run("PostgreSQL", lambda _folder, _name: fresh_pg(pg), (2, 4))
 
 
 if __name__ == "__main__":

@@ -12,10 +12,13 @@ round trips to save, uses db/outbox.py's mark_sent on the session instead.
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from functools import cache
 
+import psycopg
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from db.models import Attempt, Delivery
 from db.vocabulary import DeliveryStatus
@@ -28,7 +31,7 @@ class Outcomes:
 
     def __init__(self, engine: Engine):
         self._conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        raw = self._conn.connection.dbapi_connection
+        self._raw = raw = self._conn.connection.dbapi_connection
         # As SQLite's synchronous=NORMAL (db/engine.py): a commit does not wait for its WAL to reach
         # the disk. A dispatcher killed loses nothing (the server has the commit); only a crash of
         # the database server itself may undo its last fraction of a second, and those reminders
@@ -46,7 +49,8 @@ class Outcomes:
         params |= {f"v_{k}": v for k, v in values.items()}
         params |= {"ids": ids, "holder": holder, "sent": str(DeliveryStatus.sent),
                    "claimed": str(DeliveryStatus.claimed)}
-        self._cursor.execute(_statement(len(tries), tuple(sorted(values))), params)
+        with self._as_sqlalchemy():
+            self._cursor.execute(_statement(len(tries), tuple(sorted(values))), params)
         self._pending = ids
 
     def wait(self) -> list[int]:
@@ -54,17 +58,35 @@ class Outcomes:
         ids, self._pending = self._pending, None
         if ids is None:
             return []
-        self._pipeline.sync()
-        (held,) = self._cursor.fetchone()
+        with self._as_sqlalchemy():
+            self._pipeline.sync()
+            (held,) = self._cursor.fetchone()
         return ids if held < len(ids) else []
 
     def close(self) -> list[int]:
-        """Wait for the last outcome, then give the connection back to the pool."""
+        """Wait for the last outcome, then give the connection back to the pool (or, broken, drop it)."""
         try:
             return self.wait()
         finally:
-            self._stack.close()
-            self._conn.close()
+            try:
+                with self._as_sqlalchemy():
+                    if not self._raw.broken:  # leaving the pipeline talks to the server
+                        self._stack.close()
+            finally:
+                self._stack.pop_all()
+                if self._raw.broken:  # never back to the pool
+                    self._conn.invalidate()
+                self._conn.close()
+
+    @contextmanager
+    def _as_sqlalchemy(self) -> Iterator[None]:
+        """psycopg's errors as SQLAlchemy raises them for its own statements (a lost connection as
+        OperationalError with connection_invalidated), so callers catch one kind."""
+        try:
+            yield
+        except psycopg.Error as exc:
+            raise DBAPIError.instance("outcome of a sent message", None, exc, psycopg.Error,
+                                      connection_invalidated=self._raw.broken) from exc
 
 
 @cache

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from db import locks
@@ -30,6 +31,17 @@ from scheduler.plans.store import extend_horizon
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+
+
+class _NoBusySkips(logging.Filter):
+    """A dispatch interval falling while the last run still sends is skipped by design (that run
+    takes what fell due); APScheduler warns about it at every interval of a long burst."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_NoBusySkips())
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,11 @@ async def tick(engine: Engine, planning: Planning, dispatcher: Dispatcher,
         await dispatcher.close()
 
 
+def _first_line(exc: Exception) -> str:
+    """The driver's message without SQLAlchemy's statement and parameters (contact ids)."""
+    return str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 def next_send_at(engine: Engine) -> datetime | None:
     with Session(engine) as session:
         return session.exec(select(func.min(Delivery.send_at)).where(Delivery.status == DeliveryStatus.pending)).one()
@@ -89,6 +106,12 @@ class Service:
         except asyncio.CancelledError:  # stopped mid-way: the next start plans again, nothing is lost
             log.info("planning stopped with the service")
             return
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            log.warning("数据库连接中断 the database connection was lost while planning (%s); planning again "
+                        "in the next round", _first_line(exc))
+            return
         heartbeat.beat(self.engine, heartbeat.PLANNED, self.clock())
         log.info("planned: %s", report.as_json())
         await self.dispatch()
@@ -99,6 +122,14 @@ class Service:
                 report = await self.dispatcher.run_once(self.clock())
         except asyncio.CancelledError:  # APScheduler would log a stop as a job's traceback
             log.info("dispatching stopped with the service; unsent leases run out and are taken again")
+            return
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # the database connection went away mid-run (the next run reconnects): one line, not
+            # APScheduler's traceback with the statement and its parameters
+            log.warning("数据库连接中断 the database connection was lost while dispatching (%s); what this "
+                        "instance held is taken again when its lease runs out", _first_line(exc))
             return
         heartbeat.beat(self.engine, heartbeat.DISPATCHED, self.clock())
         if report.messages or report.failed or report.retried:
@@ -123,6 +154,9 @@ class Service:
         try:
             await stop.wait()
         finally:
+            # Paused first: APScheduler's shutdown runs a turn of the loop later and cancels the jobs it
+            # started meanwhile before their first step, which it logs as an error with a traceback.
+            self.scheduler.pause()
             self.scheduler.shutdown(wait=False)
             async with self._lock:  # a dispatch in hand finishes before its channels close
                 await self.dispatcher.close()

@@ -201,4 +201,4 @@ def test_a_killed_instance_and_one_cut_from_the_database_lose_nothing_and_repeat
     assert [i.proc.returncode for i in survivors] == [0, 0], logs  # and both stopped cleanly
     assert tracebacks(logs[killed.name]) == tracebacks(logs[other.name]) == [], logs
     assert any(e in logs[cut.name] for e in CUT_ERRORS), logs[cut.name]  # it lost a connection at work
-    assert all(any(e in t for e in CUT_ERRORS) for t in tracebacks(logs[cut.name])), logs[cut.name]
+    assert tracebacks(logs[cut.name]) == [], logs[cut.name]  # told in one line (duban/service.py)
