@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 PLANS = "duban:plans"  # the occurrences and the outbox's plan: planning, loading a plan
+MIGRATIONS = "duban:migrations"  # `duban db upgrade` started by several instances at once
 TELEGRAM_POLLING = "duban:telegram-polling"  # Telegram answers one getUpdates caller at a time
 
 
@@ -26,8 +27,9 @@ TELEGRAM_POLLING = "duban:telegram-polling"  # Telegram answers one getUpdates c
 _KEY = "hashtextextended(:name || '@' || current_database() || '.' || current_schema(), 0)"
 
 
-def _postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def _postgresql(session: Session | Connection) -> bool:
+    bind = session if isinstance(session, Connection) else session.get_bind()
+    return bind.dialect.name == "postgresql"
 
 
 def try_take(session: Session, name: str) -> bool:
@@ -37,7 +39,7 @@ def try_take(session: Session, name: str) -> bool:
     return bool(session.execute(text(f"SELECT pg_try_advisory_xact_lock({_KEY})"), {"name": name}).scalar())
 
 
-def wait_for(session: Session, name: str) -> None:
+def wait_for(session: Session | Connection, name: str) -> None:
     """Take lock `name` for the session's transaction, waiting while another instance holds it."""
     if _postgresql(session):
         session.execute(text(f"SELECT pg_advisory_xact_lock({_KEY})"), {"name": name})

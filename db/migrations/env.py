@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import db.models  # noqa: F401 - registers the tables on SQLModel.metadata
+from db import locks
 from db.engine import make_engine
 
 config = context.config
@@ -23,6 +24,9 @@ def run_migrations_online() -> None:
         context.configure(connection=connection, target_metadata=target_metadata,
                           render_as_batch=True)
         with context.begin_transaction():
+            # Instances started together (compose, Kubernetes) may all upgrade at once: one at a time,
+            # and the next finds the schema already at the head.
+            locks.wait_for(connection, locks.MIGRATIONS)
             context.run_migrations()
     engine.dispose()
 
