@@ -1,7 +1,8 @@
 """Dispatch throughput to a null channel (deliveries/s), on SQLite and on PostgreSQL.
 
 Ours: Dispatcher.run_once over N due deliveries, each its own message (claim with a lease,
-re-check the occurrence, render, send to a channel that accepts at once, record the attempt
+re-check the occurrence, render with the console's layout - subject and plain text; email adds an
+HTML page, measured by `bench email` - send to a channel that accepts at once, record the attempt
 and the receipt). Baseline, same run, same rows: the bare database work of marking them sent,
 one UPDATE ... WHERE id IN (batch) per batch of the same size. Targets: >= 1,000/s for one
 dispatcher on SQLite and on PostgreSQL.
@@ -58,39 +59,43 @@ duties: [{id: water, title: 饮用水水质信息公开, lead: [epb], schedule: 
 
 
 class NullChannel:
-    """Accepts every message at once: what is left to measure is Duban's own work."""
+    """Accepts every message at once: what is left to measure is Duban's own work (and the pace
+    its `limits` ask for)."""
 
     name = "console"
-    limits = Limits()
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits = Limits(), prefix: str = "null") -> None:
+        self.limits, self._prefix = limits, prefix
         self._ids = itertools.count(1)
 
     async def send(self, message: Message) -> Receipt:
-        return Receipt(provider_id=f"null-{next(self._ids)}")
+        return Receipt(provider_id=f"{self._prefix}-{next(self._ids)}")
 
     async def close(self) -> None:
         return None
 
 
-def seed(url: str, folder: Path) -> None:
+def seed(url: str, folder: Path, contacts: int = N, plan: str = PLAN) -> None:
+    """The plan's deliveries due at SEND_AT to `contacts` contacts, spread evenly over its departments."""
     upgrade(url)
-    (folder / "plan.yaml").write_text(PLAN, encoding="utf-8")
+    (folder / "plan.yaml").write_text(plan, encoding="utf-8")
     engine = make_engine(url)
     cal = calendar_for("CN")
     with Session(engine) as s:
         store_plan(s, read_plan(folder / "plan.yaml", date(2016, 9, 1)), calendar=cal, today=date(2016, 9, 1),
                    horizon_days=60, now=utcnow())
-        dept_id = s.execute(select(Department.id)).scalar_one()
-        insert_contacts(s, dept_id, [(f"联络员{i}", {"email": f"c{i}@example.org"}) for i in range(N)])
+        depts = s.execute(select(Department.id).order_by(Department.id)).scalars().all()
+        for k, dept_id in enumerate(depts):
+            insert_contacts(s, dept_id, [(f"联络员{i}", {"email": f"c{i}@example.org"})
+                                         for i in range(k, contacts, len(depts))])
         plan_deliveries(s, SEND_AT - timedelta(days=1), calendars=lambda _: cal, horizon_days=60)
         s.commit()
     engine.dispose()
 
 
-def dispatcher_for(engine, worker: str) -> Dispatcher:
+def dispatcher_for(engine, worker: str, channel: NullChannel | None = None) -> Dispatcher:
     cal = calendar_for("CN")
-    return Dispatcher(lambda: Session(engine, expire_on_commit=False), {"console": NullChannel()},
+    return Dispatcher(lambda: Session(engine, expire_on_commit=False), {"console": channel or NullChannel()},
                       Renderer(), Signer("bench", "https://duban.example.org", now=lambda: SEND_AT),
                       lambda _: cal, worker=worker, policy=DispatchPolicy(batch=BATCH))
 
@@ -117,18 +122,27 @@ def worker(url: str, name: str) -> None:
     print(asyncio.run(dispatcher.run_once(SEND_AT)).sent, flush=True)
 
 
-def processes(url: str, count: int) -> float:
-    procs = [subprocess.Popen([sys.executable, "-m", "bench.dispatch", url, f"w{i}"], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True) for i in range(count)]
+def together(commands: list[list[str]]) -> tuple[float, list[str]]:
+    """Start a worker process per command, wait until each is ready, release them together; the
+    seconds until all finished, and what each printed after "ready"."""
+    procs = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for command in commands]
     for p in procs:
         assert p.stdout.readline().strip() == "ready"
     began = time.perf_counter()
     for p in procs:
         p.stdin.write("go\n")
         p.stdin.flush()
-    sent = [int(p.communicate()[0]) for p in procs]
+    outputs = [p.communicate()[0] for p in procs]
     elapsed = time.perf_counter() - began
-    assert sum(sent) == N and all(p.returncode == 0 for p in procs), sent
+    assert all(p.returncode == 0 for p in procs), [p.returncode for p in procs]
+    return elapsed, outputs
+
+
+def processes(url: str, count: int) -> float:
+    elapsed, outputs = together([[sys.executable, "-m", "bench.dispatch", url, f"w{i}"] for i in range(count)])
+    sent = [int(out) for out in outputs]
+    assert sum(sent) == N, sent
     engine = make_engine(url)
     with engine.connect() as conn:  # nothing sent twice: every row marked sent exactly once
         assert conn.execute(select(func.count()).select_from(Delivery).where(Delivery.status == "sent")).scalar() == N
@@ -147,7 +161,8 @@ def baseline(url: str) -> float:
                          .values(status="sent", sent_at=SEND_AT))
     elapsed = time.perf_counter() - began
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(Delivery).where(Delivery.status == "sent")).scalar() == N
+        sent = conn.execute(select(func.count()).select_from(Delivery).where(Delivery.status == "sent")).scalar()
+        assert sent == len(ids)
     engine.dispose()
     return elapsed
 

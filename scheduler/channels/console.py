@@ -8,6 +8,7 @@ from typing import TextIO
 
 from scheduler.channels.base import Limits, Message, Receipt
 from scheduler.channels.registry import ChannelSpec, register
+from scheduler.messages.render import Layout
 
 
 class ConsoleChannel:
@@ -29,5 +30,6 @@ class ConsoleChannel:
 
 
 # Reaches every contact by name: the last resort, used when nothing else is configured.
-register(ChannelSpec(name="console", address=None, priority=100, layout="email",
+# It prints the plain text only: its layout is email's without the HTML page (a third of the work).
+register(ChannelSpec(name="console", address=None, priority=100, layout=Layout("console", "_text.j2"),
                      build=lambda settings: ConsoleChannel()))
