@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func
@@ -31,6 +32,7 @@ from scheduler.plans.store import extend_horizon
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 class _NoBusySkips(logging.Filter):
@@ -79,6 +81,23 @@ async def tick(engine: Engine, planning: Planning, dispatcher: Dispatcher,
         await dispatcher.close()
 
 
+async def _unless_interrupted(doing: str, work: Awaitable[T]) -> T | None:
+    """`work`'s result; None when the service stopped, or the database connection went away,
+    mid-way: nothing is lost (the next round does it again, and the leases of what this instance
+    held run out for any instance to take), so it is one line in the log, not APScheduler's
+    traceback with the statement and its parameters."""
+    try:
+        return await work
+    except asyncio.CancelledError:
+        log.info("%s stopped with the service", doing)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("数据库连接中断 the database connection was lost while %s (%s); the next round does it "
+                    "again", doing, _first_line(exc))
+    return None
+
+
 def _first_line(exc: Exception) -> str:
     """The driver's message without SQLAlchemy's statement and parameters (contact ids)."""
     return str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -101,40 +120,26 @@ class Service:
         self._lock = asyncio.Lock()
 
     async def plan(self) -> None:
-        try:
-            report = await asyncio.to_thread(plan_all, self.engine, self.planning, self.clock())
-        except asyncio.CancelledError:  # stopped mid-way: the next start plans again, nothing is lost
-            log.info("planning stopped with the service")
-            return
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            log.warning("数据库连接中断 the database connection was lost while planning (%s); planning again "
-                        "in the next round", _first_line(exc))
+        report = await _unless_interrupted("planning", asyncio.to_thread(
+            plan_all, self.engine, self.planning, self.clock()))
+        if report is None:
             return
         heartbeat.beat(self.engine, heartbeat.PLANNED, self.clock())
         log.info("planned: %s", report.as_json())
         await self.dispatch()
 
     async def dispatch(self) -> None:
-        try:
-            async with self._lock:  # the interval and the wake-up job never dispatch at once
-                report = await self.dispatcher.run_once(self.clock())
-        except asyncio.CancelledError:  # APScheduler would log a stop as a job's traceback
-            log.info("dispatching stopped with the service; unsent leases run out and are taken again")
-            return
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            # the database connection went away mid-run (the next run reconnects): one line, not
-            # APScheduler's traceback with the statement and its parameters
-            log.warning("数据库连接中断 the database connection was lost while dispatching (%s); what this "
-                        "instance held is taken again when its lease runs out", _first_line(exc))
+        report = await _unless_interrupted("dispatching", self._dispatch_alone())
+        if report is None:
             return
         heartbeat.beat(self.engine, heartbeat.DISPATCHED, self.clock())
         if report.messages or report.failed or report.retried:
             log.info("dispatched: %s", report.as_json())
         self._wake_at(next_send_at(self.engine))
+
+    async def _dispatch_alone(self) -> DispatchReport:
+        async with self._lock:  # the interval and the wake-up job never dispatch at once
+            return await self.dispatcher.run_once(self.clock())
 
     def _wake_at(self, when: datetime | None) -> None:
         if when is None:
