@@ -105,9 +105,11 @@ class Robot(SQLModel, table=True):
 
 
 class SendWindow(SQLModel, table=True):
-    """Recent posts to one rate-limited recipient (a robot), shared by every instance of the
-    deployment: `sent` holds their wall-clock times (unix seconds, oldest first); `blocked_until`
-    when the platform throttles it; `version` makes each update a compare-and-swap."""
+    """Recent posts to one rate-limited recipient (a robot, a Telegram chat: key `channel:address`)
+    or by a whole channel (`channel:*`), shared by every instance of the deployment: `sent` holds
+    their wall-clock times (unix seconds, oldest first, only those still inside the window);
+    `blocked_until` when the platform throttles it; `version` makes each update a compare-and-swap.
+    One row per recipient ever paced: as many rows as recipients, each a few dozen bytes."""
 
     key: str = Field(primary_key=True, max_length=100)
     sent: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
