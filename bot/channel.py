@@ -123,7 +123,13 @@ def read_error(exc: BaseException, recipient: Recipient) -> TransportError | Non
 def _limits(settings: Settings) -> Limits:
     return Limits(per_second=settings.telegram_rate_per_second,
                   per_recipient_per_second=1 / settings.telegram_chat_seconds
-                  if settings.telegram_chat_seconds else 0.0)
+                  if settings.telegram_chat_seconds else 0.0,
+                  group_per_minute=settings.telegram_group_per_minute, group=_group_chat)
+
+
+def _group_chat(chat: str) -> bool:
+    """Telegram's group and supergroup chats have negative ids; people's chats positive ones."""
+    return chat.startswith("-")
 
 
 def _gone(text: str) -> bool:

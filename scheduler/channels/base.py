@@ -3,6 +3,7 @@ What a channel is (its address kind, layout, errors) is declared in scheduler/ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -11,10 +12,22 @@ from scheduler.i18n import Text, in_every_language
 
 @dataclass(frozen=True)
 class Limits:
-    """How fast a channel may send: messages per second overall and per recipient."""
+    """How fast a channel may send, for the whole deployment (scheduler/outbox/pace.py): messages
+    per second overall and per recipient, and per group recipient a minute (`group` tells which
+    addresses are groups: Telegram's group chats have negative ids)."""
 
     per_second: float = 0.0  # 0 = unlimited
     per_recipient_per_second: float = 0.0
+    group_per_minute: float = 0.0
+    group: Callable[[str], bool] | None = None
+
+    def recipient_rates(self, address: str) -> list[tuple[int, float]]:
+        """(count, seconds) rates one recipient's messages keep."""
+        rates = [(1, 1 / self.per_recipient_per_second)] if self.per_recipient_per_second else []
+        if self.group_per_minute and self.group is not None and self.group(address):
+            count = max(1, int(self.group_per_minute))
+            rates.append((count, 60 * count / self.group_per_minute))
+        return rates
 
 
 @dataclass(frozen=True)

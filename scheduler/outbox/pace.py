@@ -22,14 +22,15 @@ MARGIN = 0.05  # seconds added to each window: the time between taking a slot an
 LONGEST_WAIT = 1.5  # seconds a dispatcher waits in-process for its turn; longer: back to the outbox
 
 
-def windows(channel: str, limits: Limits, recipient: str) -> list[tuple[str, tuple[int, float]]]:
-    """The shared windows a message to `recipient` on `channel` takes a slot in: (key, (count, seconds))."""
+def windows(channel: str, limits: Limits, recipient: str) -> list[tuple[str, list[tuple[int, float]]]]:
+    """The shared windows a message to `recipient` on `channel` takes a slot in, with their
+    (count, seconds) rates: the recipient's, then the channel's as a whole."""
     found = []
-    if limits.per_recipient_per_second:
-        found.append((f"{channel}:{recipient}", (1, 1 / limits.per_recipient_per_second)))
+    if rates := limits.recipient_rates(recipient):
+        found.append((f"{channel}:{recipient}", rates))
     if limits.per_second:
         count = max(1, int(limits.per_second))
-        found.append((f"{channel}:*", (count, count / limits.per_second)))
+        found.append((f"{channel}:*", [(count, count / limits.per_second)]))
     return found
 
 
@@ -38,9 +39,9 @@ async def keep_pace(session_factory: Callable[[], Session], channel: str, limits
     """Take the message's slot in each of its windows, waiting for short turns: 0 when it may
     go now, else the seconds to hold it back (the recipient's window first: a slot of the
     overall pace is not spent on a message that then waits for its chat)."""
-    for key, rate in windows(channel, limits, recipient):
+    for key, rates in windows(channel, limits, recipient):
         waited = 0.0
-        while (wait := send_windows.take(session_factory, key, [rate], wall(), margin=MARGIN)) > 0:
+        while (wait := send_windows.take(session_factory, key, rates, wall(), margin=MARGIN)) > 0:
             if waited + wait > LONGEST_WAIT:
                 return wait
             await sleep(wait)
