@@ -341,13 +341,13 @@ class TelegramServer:
         """The most messages any one chat received within `window` seconds."""
         with self.lock:
             times = [sorted(t) for t in self.state.send_times.values()]
-        return max((_most_within(ts, window) for ts in times), default=0)
+        return max((most_within(ts, window) for ts in times), default=0)
 
     def max_rate(self, window: float = 1.0) -> int:
         """The most messages the bot sent, to all chats together, within `window` seconds."""
         with self.lock:
             times = sorted(t for ts in self.state.send_times.values() for t in ts)
-        return _most_within(times, window)
+        return most_within(times, window)
 
     def stats(self) -> dict:
         """What a benchmark in another process wants to know (GET /_stats)."""
@@ -498,7 +498,7 @@ class TelegramServer:
         return sent.json()
 
 
-def _most_within(times: list[float], window: float) -> int:
+def most_within(times: list[float], window: float) -> int:
     """The most of the sorted `times` inside any `window` seconds."""
     best, start = 0, 0
     for end, t in enumerate(times):

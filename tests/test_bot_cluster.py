@@ -23,6 +23,7 @@ from db.engine import make_engine
 from db.models import Contact, Delivery, utcnow
 from scheduler.outbox import pace
 from tests.bursts import SEND_AT, burst
+from tests.telegram_server import most_within
 
 
 class Instance:
@@ -141,6 +142,10 @@ def test_two_dispatchers_keep_the_bots_pace_together(pg_url, telegram_server, tm
     engine.dispose()
     assert sorted(len(tg.sent_to(9000 + i)) for i in range(chats)) == [1] * chats
     assert len(workers) == 2  # both sent
-    # Arrivals jitter by a few milliseconds around the moments the slots were taken: counted in a
-    # window a little shorter than the second, the pace shows exactly.
-    assert tg.max_rate(1.0 - 2 * pace.MARGIN) <= 4 and tg.state.too_many == 0
+    # Slots are taken just before each send; a process's first messages also wait for its Bot API
+    # client to log in (getMe), so they can arrive bunched with the next second's. From the second
+    # second on, arrivals keep the pace exactly; over the burst, 48 at 4 a second take 11 seconds
+    # at least (two unpaced processes: about 6).
+    sends = sorted(t for chat in range(chats) for t in tg.state.send_times[9000 + chat])
+    assert most_within([t for t in sends if t >= sends[0] + 1], 1.0 - 2 * pace.MARGIN) <= 4
+    assert sends[-1] - sends[0] >= (chats - 4) / 4 - 2 * pace.MARGIN and tg.state.too_many == 0
