@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["occurrences", "planning", "dispatch", "email", "telegram", "metrics", "feeds", "board", "notice_import"]
+BENCHMARKS = ["occurrences", "planning", "dispatch", "burst", "email", "telegram", "metrics", "feeds", "board", "notice_import"]
 
 
 def main(names: list[str]) -> None:

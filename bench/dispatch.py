@@ -64,8 +64,8 @@ class NullChannel:
 
     name = "console"
 
-    def __init__(self, limits: Limits = Limits(), prefix: str = "null") -> None:
-        self.limits, self._prefix = limits, prefix
+    def __init__(self, limits: Limits | None = None, prefix: str = "null") -> None:
+        self.limits, self._prefix = limits or Limits(), prefix
         self._ids = itertools.count(1)
 
     async def send(self, message: Message) -> Receipt:
