@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
@@ -10,10 +11,11 @@ from sqlalchemy import Connection, Update, and_, bindparam, insert, or_, select,
 from sqlmodel import Session
 
 from db.bulk import insert_rows
-from db.models import Attempt, Delivery
+from db.models import Attempt, Contact, Delivery
 from db.vocabulary import DeliveryStatus
 
 CHUNK = 2000
+CLAIM_TRIES = 5
 TABLE = Delivery.__table__
 ATTEMPT = Attempt.__table__
 TRIED = ("delivery_id", "channel", "at", "ok", "permanent", "error", "provider_message_id")  # an attempt's columns
@@ -66,14 +68,29 @@ def _status_update(columns: tuple[str, ...], held: bool, one: bool = False) -> U
 def claim(session: Session, now: datetime, worker: str, lease: timedelta, limit: int) -> list[int]:
     """Lease due deliveries to `worker`: pending ones, and claimed ones whose lease ran out.
 
-    Up to `limit` of them, together with every other due delivery of the same contacts, so that
-    what one contact is due goes out as one digest however the batches fall. On PostgreSQL the
-    rows are locked with SKIP LOCKED, so several dispatchers share the outbox without taking the
-    same row; SQLite serialises writers, which gives the same guarantee.
+    Up to `limit` contacts' worth, each with every due delivery of that contact, so that what one
+    contact is due goes out as one digest however the batches fall. On PostgreSQL the contacts are
+    locked (FOR NO KEY UPDATE SKIP LOCKED, which planning's inserts do not wait for) and then their
+    deliveries, so several dispatchers share the outbox without taking the same row, and two that
+    claim at the same moment never split one contact's digest between them. One that finds every
+    contact it wanted taken by another's claim in progress tries again when that one has committed.
+    SQLite serialises writers, which gives the same guarantee.
     """
+    for attempt in range(CLAIM_TRIES):
+        if ids := _claim(session, now, worker, lease, limit):
+            return ids
+        if not session.execute(select(Delivery.id).where(_due(now)).limit(1)).first():
+            return []
+        time.sleep(0.01 * (attempt + 1))  # another dispatcher's claim commits within milliseconds
+    return []
+
+
+def _claim(session: Session, now: datetime, worker: str, lease: timedelta, limit: int) -> list[int]:
     due = _due(now)
     first = select(Delivery.contact_id).where(due).order_by(Delivery.send_at, Delivery.id).limit(limit)
-    pick = (select(Delivery.id).where(due, Delivery.contact_id.in_(first.scalar_subquery()))
+    mine = (select(Contact.id).where(Contact.id.in_(first.scalar_subquery()))
+            .with_for_update(skip_locked=True, key_share=True))
+    pick = (select(Delivery.id).where(due, Delivery.contact_id.in_(mine.scalar_subquery()))
             .with_for_update(skip_locked=True))
     stmt = (update(Delivery).where(Delivery.id.in_(pick.scalar_subquery()))
             .values(status=DeliveryStatus.claimed, claimed_by=worker, lease_until=now + lease)
