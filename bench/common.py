@@ -56,3 +56,20 @@ def best(fn: Callable[[], object], times: int = 5) -> float:
         fn()
         out.append(time.perf_counter() - start)
     return min(out)
+
+
+def postgres_cpu() -> float | None:
+    """CPU seconds used so far by every PostgreSQL process on this machine (/proc), with those of
+    the backends that already ended (their parent's cutime and cstime), None when they cannot be
+    read (another machine, another user): the server's share of a run, by difference."""
+    total, found, tick = 0.0, False, os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+            if "(postgres" not in fields[0]:
+                continue
+            times = [int(t) for t in fields[1].split()[11:15]]  # utime, stime, cutime, cstime
+        except (OSError, IndexError, ValueError):
+            continue
+        total, found = total + sum(times) / tick, True
+    return total if found else None

@@ -32,7 +32,7 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from bench.common import fresh_pg, pg_url
+from bench.common import fresh_pg, pg_url, postgres_cpu
 from db.addresses import insert_contacts
 from db.engine import make_engine
 from db.migrate import upgrade
@@ -119,7 +119,9 @@ def worker(url: str, name: str) -> None:
         pass  # connected before the clock starts, as a running service is
     print("ready", flush=True)
     sys.stdin.readline()
-    print(asyncio.run(dispatcher.run_once(SEND_AT)).sent, flush=True)
+    began = time.process_time()
+    sent = asyncio.run(dispatcher.run_once(SEND_AT)).sent
+    print(sent, time.process_time() - began, flush=True)
 
 
 def together(commands: list[list[str]]) -> tuple[float, list[str]]:
@@ -139,15 +141,20 @@ def together(commands: list[list[str]]) -> tuple[float, list[str]]:
     return elapsed, outputs
 
 
-def processes(url: str, count: int) -> float:
+def processes(url: str, count: int) -> tuple[float, float, float | None]:
+    """Seconds for `count` processes to send the N, their CPU seconds, and PostgreSQL's (None: unknown)."""
+    server = postgres_cpu if url.startswith("postgresql") else lambda: None
+    server_before = server()
     elapsed, outputs = together([[sys.executable, "-m", "bench.dispatch", url, f"w{i}"] for i in range(count)])
-    sent = [int(out) for out in outputs]
+    server_after = server()
+    sent = [int(out.split()[0]) for out in outputs]
     assert sum(sent) == N, sent
     engine = make_engine(url)
     with engine.connect() as conn:  # nothing sent twice: every row marked sent exactly once
         assert conn.execute(select(func.count()).select_from(Delivery).where(Delivery.status == "sent")).scalar() == N
     engine.dispose()
-    return elapsed
+    used = server_after - server_before if server_before is not None and server_after is not None else None
+    return elapsed, sum(float(out.split()[1]) for out in outputs), used
 
 
 def baseline(url: str) -> float:
@@ -167,31 +174,49 @@ def baseline(url: str) -> float:
     return elapsed
 
 
-def one_round(make_url, crowds: tuple[int, ...]) -> list[float]:
-    """Rates of: the bare UPDATE baseline, one dispatcher, then each crowd of processes."""
+def one_round(make_url, crowds: tuple[int, ...]) -> tuple[list[float], list[tuple[float, float | None]]]:
+    """Rates of the bare UPDATE baseline, one dispatcher, then each crowd of processes; and each
+    crowd's CPU seconds per 1,000 deliveries (dispatchers, PostgreSQL)."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         urls = [make_url(folder, f"run{i}") for i in range(2 + len(crowds))]
         for url in urls:
             seed(url, folder)
-        found = [N / baseline(urls[0]), N / ours(urls[1])]
-        return found + [N / processes(url, n) for url, n in zip(urls[2:], crowds, strict=True)]
+        found, cpu = [N / baseline(urls[0]), N / ours(urls[1])], []
+        for url, n in zip(urls[2:], crowds, strict=True):
+            elapsed, ours_cpu, server_cpu = processes(url, n)
+            found.append(N / elapsed)
+            cpu.append((ours_cpu * 1000 / N, server_cpu * 1000 / N if server_cpu is not None else None))
+        return found, cpu
 
 
 def rates(values: list[float]) -> str:
     return f"median {statistics.median(values):>9,.0f} deliveries/s (range {min(values):,.0f}-{max(values):,.0f})"
 
 
+def cpu_line(samples: list[tuple[float, float | None]]) -> str:
+    """CPU seconds per 1,000 deliveries, and the cores 1,000 deliveries a second would keep busy."""
+    ours = statistics.median(s[0] for s in samples)
+    servers = [s[1] for s in samples if s[1] is not None]
+    if not servers:
+        return f"CPU per 1,000: dispatchers {ours:.2f} s"
+    server = statistics.median(servers)
+    return f"CPU per 1,000: dispatchers {ours:.2f} s + PostgreSQL {server:.2f} s"
+
+
 def run(name: str, make_url, crowds: tuple[int, ...]) -> None:
-    found = list(zip(*(one_round(make_url, crowds) for _ in range(ROUNDS)), strict=True))
+    rounds = [one_round(make_url, crowds) for _ in range(ROUNDS)]
+    found = list(zip(*(r[0] for r in rounds), strict=True))
+    cpus = list(zip(*(r[1] for r in rounds), strict=True))
     one = statistics.median(found[1])
     print(f"dispatch on {name}: {N:,} deliveries, one message each, to a null channel, {ROUNDS} rounds, "
           f"{os.cpu_count()} CPUs")
     print(f"  bare UPDATE baseline : {rates(found[0])}")
     print(f"  duban dispatcher     : {rates(found[1])} (target >= 1,000/s)")
-    for n, values in zip(crowds, found[2:], strict=True):
+    for n, values, cpu in zip(crowds, found[2:], cpus, strict=True):
         target = " (target >= 2.5x one)" if n == 4 else ""
-        print(f"  {n} dispatchers       : {rates(values)}, {statistics.median(values) / one:.2f}x one{target}")
+        print(f"  {n} dispatchers       : {rates(values)}, {statistics.median(values) / one:.2f}x one{target}; "
+              f"{cpu_line(list(cpu))}")
 
 
 def main() -> None:
