@@ -19,13 +19,15 @@ MARGIN = 1.0  # seconds added to every window: posts arrive a little after they 
 
 
 def take(session_factory: Callable[[], Session], key: str, rates: list[tuple[int, float]],
-         wall: float, *, slots: int = 1, margin: float = MARGIN) -> float:
-    """Take `slots` slots at once for posts to `key` at wall-clock time `wall` (unix seconds),
+         clock: Callable[[], float], *, slots: int = 1, margin: float = MARGIN) -> float:
+    """Take `slots` slots at once for posts to `key` now on the wall `clock` (unix seconds; read
+    again for each compare-and-swap, so a slot lost to another instance is retried as of then),
     under every (count, seconds) rate, each window `margin` seconds longer: 0 when taken (post
     now), else the seconds until as many may be free (a rate smaller than `slots` is waited for
     until it is empty)."""
     longest = max(seconds for _, seconds in rates) + margin
     while True:
+        wall = clock()
         with session_factory() as session:
             row = session.get(SendWindow, key)
             if row is None:

@@ -414,7 +414,7 @@ class Dispatcher:
             return 0.0
         count = spec.slots(_recipient(r, channel)) if spec.slots else 1
         return send_windows.take(self.session_factory, _window(channel, r),
-                                 [(rate.count, rate.seconds) for rate in spec.rates], self.wall(), slots=count)
+                                 [(rate.count, rate.seconds) for rate in spec.rates], self.wall, slots=count)
 
     async def _keep_pace(self, channel: str, r: _Row) -> float:
         """0 when the channel's pace for the deployment lets the message go (after a short wait

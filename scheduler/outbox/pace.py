@@ -41,7 +41,7 @@ async def keep_pace(session_factory: Callable[[], Session], channel: str, limits
     overall pace is not spent on a message that then waits for its chat)."""
     for key, rates in windows(channel, limits, recipient):
         waited = 0.0
-        while (wait := send_windows.take(session_factory, key, rates, wall(), margin=MARGIN)) > 0:
+        while (wait := send_windows.take(session_factory, key, rates, wall, margin=MARGIN)) > 0:
             if waited + wait > LONGEST_WAIT:
                 return wait
             await sleep(wait)

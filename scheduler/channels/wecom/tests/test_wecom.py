@@ -80,7 +80,7 @@ def test_a_robot_with_mentions_takes_two_slots_of_its_rate_per_message(wecom: We
     rates = [(r.count, r.seconds) for r in spec.rates]
 
     def take() -> float:
-        return send_windows.take(lambda: Session(engine), "wecom:1", rates, START, slots=spec.slots(mentioning))
+        return send_windows.take(lambda: Session(engine), "wecom:1", rates, lambda: START, slots=spec.slots(mentioning))
 
     assert (spec.slots(plain), spec.slots(mentioning)) == (1, 2)
     assert [take() for _ in range(10)] == [0.0] * 10  # 20 posts
