@@ -71,6 +71,8 @@ class Outcomes:
             try:
                 with self._as_sqlalchemy():
                     if not self._raw.broken:  # leaving the pipeline talks to the server
+                        # back to the pool as it came: other work there waits for its commits
+                        self._cursor.execute("RESET synchronous_commit")
                         self._stack.close()
             finally:
                 self._stack.pop_all()
