@@ -18,7 +18,6 @@ CHUNK = 2000
 CLAIM_TRIES = 5
 TABLE = Delivery.__table__
 ATTEMPT = Attempt.__table__
-TRIED = ("delivery_id", "channel", "at", "ok", "permanent", "error", "provider_message_id")  # an attempt's columns
 
 
 def insert_new(session: Session, rows: list[dict]) -> int:

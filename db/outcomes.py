@@ -1,4 +1,6 @@
-"""A sent message's outcome on PostgreSQL, written while the next message is being prepared.
+"""Where the dispatcher writes a sent message's outcome: `writer(session)`, one per batch.
+
+On PostgreSQL, written while the next message is being prepared.
 
 The dispatcher must make each message's outcome (its attempts, its status `sent`) durable before
 the next message goes, so that a crash repeats at most the message in flight. Written as three
@@ -7,7 +9,7 @@ each. Here it is one statement (a data-modifying CTE) on a connection of the dis
 autocommit and pipeline mode: `send` puts it on the wire and returns at once, the server runs it
 while the dispatcher renders the next message, and `wait` (before that message goes) sends the
 Sync that commits it and reads how many rows were still held. SQLite, one local writer with no
-round trips to save, uses db/outbox.py's mark_sent on the session instead.
+round trips to save, writes it in the session (db/outbox.py's mark_sent), committed with it.
 """
 
 from __future__ import annotations
@@ -19,11 +21,37 @@ from functools import cache
 import psycopg
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
 
 from db.models import Attempt, Delivery
+from db.outbox import mark_sent
 from db.vocabulary import DeliveryStatus
 
 TRIED = ("delivery_id", "channel", "at", "ok", "permanent", "error", "provider_message_id")  # an attempt's columns
+
+
+def writer(session: Session) -> Outcomes | SessionOutcomes:
+    """The outcomes' writer for one batch of `session`'s: pipelined on PostgreSQL, else the session."""
+    engine = session.get_bind()
+    return Outcomes(engine) if engine.dialect.name == "postgresql" else SessionOutcomes(session)
+
+
+class SessionOutcomes:
+    """Outcomes written in the session at once (SQLite), committed with it."""
+
+    def __init__(self, session: Session):
+        self._session, self._lost = session, []
+
+    def send(self, ids: list[int], holder: str, tries: list[dict], **values: object) -> None:
+        if mark_sent(self._session.connection(), ids, holder, tries, **values) < len(ids):
+            self._lost = ids
+
+    def wait(self) -> list[int]:
+        """The ids the last outcome marked in vain (their lease had run out)."""
+        lost, self._lost = self._lost, []
+        return lost
+
+    close = wait
 
 
 class Outcomes:

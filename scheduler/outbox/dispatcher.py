@@ -31,7 +31,7 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, select
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from db import addresses, outbox, robots, send_windows
+from db import addresses, outbox, outcomes, robots, send_windows
 from db.models import (
     Attempt,
     Contact,
@@ -43,7 +43,6 @@ from db.models import (
     Plan,
     Robot,
 )
-from db.outcomes import Outcomes
 from db.queries import today_in
 from db.vocabulary import PLANNED, DeliveryStatus, OccurrenceStatus, Purpose
 from scheduler.access.feed_tokens import contact_feed_urls
@@ -165,7 +164,7 @@ class Dispatcher:
         self.sleep, self.monotonic = sleep, monotonic
         self._refusals: dict[str, _Refusals] = defaultdict(_Refusals)
         self._held: set[str] = set()  # keys of the notices this run holds back until its end
-        self._outcomes: Outcomes | None = None  # PostgreSQL: see _mark_sent
+        self._outcomes: outcomes.Outcomes | outcomes.SessionOutcomes | None = None  # the batch's: see _mark_sent
 
     async def close(self) -> None:
         """Close every channel (its connections, its HTTP pool) at shutdown."""
@@ -179,14 +178,7 @@ class Dispatcher:
         def moment() -> datetime:  # leases are stamped on the time that has really passed since
             return now + timedelta(seconds=self.monotonic() - started)
 
-        try:
-            return await self._run(now, report, moment)
-        finally:
-            self._marked(close=True)  # an idle service holds no connection
-
-    async def _run(self, now: datetime, report: DispatchReport, moment: Callable[[], datetime]) -> DispatchReport:
         while True:
-            self._marked()
             with self.session_factory() as session:
                 claimed_at = self.monotonic()
                 ids = outbox.claim(session, moment(), self.worker, self.policy.lease, self.policy.batch)
@@ -195,7 +187,11 @@ class Dispatcher:
                         continue
                     return report
                 lease = _Lease(set(ids), claimed_at + self.policy.lease.total_seconds(), moment)
-                await self._batch(session, ids, now, report, lease)
+                self._outcomes = outcomes.writer(session)
+                try:
+                    await self._batch(session, ids, now, report, lease)
+                finally:
+                    self._marked(close=True)
 
     def _release(self, session: Session, now: datetime) -> bool:
         """At the end of a run, let the notices it held back go out, as of the run's `now` (merged
@@ -442,7 +438,7 @@ class Dispatcher:
             if exc.disable:  # after the fallback was queued to the contact's other channel
                 self._readdress(session, channel, group[0], None, str(exc), now)
             return exc
-        self._mark_sent(session, group, tries, receipt, channel, now)
+        self._mark_sent(group, tries, receipt, channel, now)
         if receipt.moved_to is not None:
             self._readdress(session, channel, group[0], receipt.moved_to, "moved", now)
         report.sent += len(group)
@@ -486,29 +482,21 @@ class Dispatcher:
                 return receipt
         raise AssertionError("unreachable: tenacity reraises")
 
-    def _mark_sent(self, session: Session, group: list[_Row], tries: list[dict], receipt, channel: str,
-                   now: datetime) -> None:
-        """Record the attempts and mark the group sent: on SQLite in the session, on PostgreSQL on
-        the wire while the next message is prepared (db/outcomes.py), durable before it goes."""
-        ids, engine = [r.d.id for r in group], session.get_bind()
-        values = {"sent_at": now, "lease_until": None, "provider_message_id": receipt.provider_id, "channel": channel,
-                  "attempts": group[0].d.attempts + len(tries) // len(group), "last_error": None}
-        if engine.dialect.name != "postgresql":
-            if outbox.mark_sent(session.connection(), ids, self.worker, tries, **values) < len(ids):
-                _sent_after_lease(ids)
-            return
-        if self._outcomes is None:
-            self._outcomes = Outcomes(engine)
-        self._outcomes.send(ids, self.worker, tries, **values)
+    def _mark_sent(self, group: list[_Row], tries: list[dict], receipt, channel: str, now: datetime) -> None:
+        """Record the attempts and mark the group sent (db/outcomes.py: on PostgreSQL on the wire
+        while the next message is prepared), durable before the next message goes."""
+        self._outcomes.send([r.d.id for r in group], self.worker, tries, sent_at=now, lease_until=None,
+                            provider_message_id=receipt.provider_id, channel=channel,
+                            attempts=group[0].d.attempts + len(tries) // len(group), last_error=None)
 
     def _marked(self, *, close: bool = False) -> None:
-        """Wait until the last message's outcome is durable (and let go of the connection)."""
+        """Wait until the last message's outcome is durable (at the batch's end: and let go)."""
         if self._outcomes is None:
             return
-        outcomes = self._outcomes
+        writer = self._outcomes
         if close:
             self._outcomes = None
-        if lost := (outcomes.close() if close else outcomes.wait()):
+        if lost := (writer.close() if close else writer.wait()):
             _sent_after_lease(lost)
 
     @staticmethod
