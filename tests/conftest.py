@@ -6,6 +6,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,16 +41,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         migrate.upgrade(url)
         yield url
         return
-    yield from _postgresql_schema()
+    with postgresql_schema() as url:
+        yield url
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A migrated, empty PostgreSQL schema: for what only PostgreSQL has (advisory locks, a cluster)."""
-    yield from _postgresql_schema()
+    with postgresql_schema() as url:
+        yield url
 
 
-def _postgresql_schema() -> Iterator[str]:
+@contextmanager
+def postgresql_schema(*, migrated: bool = True) -> Iterator[str]:
+    """The URL of a new schema on the test server (migrated, or bare), dropped afterwards."""
     base = postgres_url()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(base)
@@ -58,7 +63,8 @@ def _postgresql_schema() -> Iterator[str]:
     sep = "&" if "?" in base else "?"
     url = f"{base}{sep}options=-csearch_path%3D{schema}"
     try:
-        migrate.upgrade(url)
+        if migrated:
+            migrate.upgrade(url)
         yield url
     finally:
         with admin.begin() as conn:

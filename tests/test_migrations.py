@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -21,7 +20,7 @@ from db import addresses
 from db.engine import make_engine
 from db.migrate import alembic_config, pending, upgrade
 from db.models import AddressState, ContactAddress, KeyValue
-from tests.conftest import postgres_url
+from tests.conftest import postgresql_schema
 
 
 def test_the_migrated_schema_matches_the_models(engine):
@@ -121,13 +120,8 @@ def test_0006_downgrade_keeps_a_disabled_chat_unbound_and_an_opt_out_made_after_
 def test_instances_upgrading_an_empty_database_at_once_take_turns(tmp_path):
     """Three `duban db upgrade` started together (compose, Kubernetes) on an empty PostgreSQL
     schema: one migrates, the others wait for it and find nothing left to do."""
-    base, schema = postgres_url(), f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    env = {**os.environ, "DATABASE_URL": url}
-    try:
+    with postgresql_schema(migrated=False) as url:
+        env = {**os.environ, "DATABASE_URL": url}
         runs = [subprocess.Popen([sys.executable, "-m", "duban", "db", "upgrade"], cwd=tmp_path, env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
         results = [(p.wait(timeout=300), p.stderr.read()) for p in runs]
@@ -135,7 +129,3 @@ def test_instances_upgrading_an_empty_database_at_once_take_turns(tmp_path):
         engine = make_engine(url)
         assert not pending(engine)
         engine.dispose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from db import migrate
 from db.engine import make_engine
 from scheduler.settings import Settings
-from tests.conftest import postgres_url
+from tests.conftest import postgresql_schema
 from web.app import create_app
 
 KEY = "transfer-test-secret-key-0123456789abcdef"
@@ -31,17 +29,8 @@ def other_database(kind: str, tmp_path: Path) -> Iterator[str]:
         migrate.upgrade(url)
         yield url
         return
-    schema, admin = f"t_{uuid.uuid4().hex[:12]}", make_engine(postgres_url())
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{postgres_url()}{'&' if '?' in postgres_url() else '?'}options=-csearch_path%3D{schema}"
-    try:
-        migrate.upgrade(url)
+    with postgresql_schema() as url:
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def ok(result) -> str:
