@@ -11,15 +11,12 @@ from sqlmodel import Session, select
 from db.models import Answer, Occurrence
 from tests.test_cli_reminders import EVENT_DUTY
 from tests.test_planfile import VALID
-from tests.web_world import NOW, app_for, coordinator_token, load_demo, occurrence
+from tests.web_world import NOW, api_client, occurrence
 
 
 @pytest.fixture
 def api(engine, tmp_path):
-    load_demo(engine, tmp_path, VALID + EVENT_DUTY)
-    client = TestClient(app_for(engine))
-    client.headers["authorization"] = f"Bearer {coordinator_token(engine)}"
-    return client
+    return api_client(engine, tmp_path, VALID + EVENT_DUTY)
 
 
 def test_every_route_needs_a_token(api):

@@ -26,7 +26,14 @@ from scheduler.settings import Settings
 from tests.board_world import client, csrf_of, load, logged_in
 from tests.test_cli_reminders import EVENT_DUTY
 from tests.test_planfile import VALID, write
-from tests.web_world import NOW, PUBLIC, app_for, coordinator_token, load_demo, occurrence
+from tests.web_world import (
+    NOW,
+    PUBLIC,
+    api_client,
+    app_for,
+    load_demo,
+    occurrence,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")  # for scripts: offset, whole seconds
@@ -271,10 +278,7 @@ def test_the_board_event_form_reads_shanghai_time(engine, tmp_path):
 
 @pytest.fixture
 def api(engine, tmp_path):
-    load_demo(engine, tmp_path, VALID + EVENT_DUTY)
-    api = TestClient(app_for(engine))
-    api.headers["authorization"] = f"Bearer {coordinator_token(engine)}"
-    return api
+    return api_client(engine, tmp_path, VALID + EVENT_DUTY)
 
 
 def test_the_api_reads_times_without_an_offset_in_the_zone_and_back_dates_answers(api, engine):

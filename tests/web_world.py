@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -87,3 +88,11 @@ def coordinator_token(engine: Engine, username: str = "office", now: datetime = 
         token = issue(session, user, now)
         session.commit()
     return token
+
+
+def api_client(engine: Engine, tmp_path: Path, plan: str = VALID) -> TestClient:
+    """The demo plan loaded and a client of the API carrying a coordinator's bearer token."""
+    load_demo(engine, tmp_path, plan)
+    client = TestClient(app_for(engine))
+    client.headers["authorization"] = f"Bearer {coordinator_token(engine)}"
+    return client

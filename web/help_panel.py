@@ -7,6 +7,7 @@ only, with the session's CSRF token.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -59,31 +60,36 @@ def _refusal(request: Request, exc: Exception) -> Response:
 def reply(request: Request, request_id: int, v: Visitor, session: SessionDep, now: NowDep,
           note: Annotated[str, Form(max_length=MAX_NOTE + 100)] = "", resolve: Annotated[str, Form()] = "",
           back: Annotated[str, Form(max_length=2000)] = "", csrf: Annotated[str, Form()] = "") -> Response:
-    if refused := refuse_unless_coordinator(request, v, csrf):
-        return refused
-    try:
-        if as_id(str(request_id)) is None:
-            raise NotFound(request_id)
+    def act() -> Text:
         replied = help_requests.reply(session, request_id, note, actor=actor_of(v.user),
                                       signed=v.user.display_name or v.user.username, now=now,
                                       resolve_too=bool(resolve))
-    except (NotFound, Refused, ValueError) as exc:
-        return _refusal(request, exc)
-    session.commit()
-    said = Text(REPLIED, {"name": replied.sent_to}) if replied.sent_to else Text(REPLIED_UNSENT)
-    return _done(request, back, said)
+        return Text(REPLIED, {"name": replied.sent_to}) if replied.sent_to else Text(REPLIED_UNSENT)
+
+    return _as_coordinator(request, v, csrf, session, request_id, back, act)
 
 
 @router.post("/help/{request_id}/resolve")
 def resolve(request: Request, request_id: int, v: Visitor, session: SessionDep, now: NowDep,
             back: Annotated[str, Form(max_length=2000)] = "", csrf: Annotated[str, Form()] = "") -> Response:
+    def act() -> Text:
+        help_requests.resolve(session, request_id, actor=actor_of(v.user), now=now)
+        return Text(RESOLVED)
+
+    return _as_coordinator(request, v, csrf, session, request_id, back, act)
+
+
+def _as_coordinator(request: Request, v: Visitor, csrf: str, session: SessionDep, request_id: int, back: str,
+                    act: Callable[[], Text]) -> Response:
+    """Do `act` for a logged-in coordinator (CSRF checked) on an existing request; commit and go
+    back to the board saying what it returned, or show why it was refused."""
     if refused := refuse_unless_coordinator(request, v, csrf):
         return refused
     try:
         if as_id(str(request_id)) is None:
             raise NotFound(request_id)
-        help_requests.resolve(session, request_id, actor=actor_of(v.user), now=now)
+        said = act()
     except (NotFound, Refused, ValueError) as exc:
         return _refusal(request, exc)
     session.commit()
-    return _done(request, back, Text(RESOLVED))
+    return _done(request, back, said)
