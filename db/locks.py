@@ -56,10 +56,6 @@ class Leadership:
         self.engine, self.name = engine, name
         self._held: Connection | int | None = None
 
-    @property
-    def leading(self) -> bool:
-        return self._held is not None
-
     def try_lead(self) -> bool:
         """True when this instance leads now (it already did, or it just took the lock)."""
         if self._held is None:
@@ -80,10 +76,9 @@ class Leadership:
     def resign(self) -> None:
         held, self._held = self._held, None
         if isinstance(held, Connection):
-            with contextlib.suppress(SQLAlchemyError):  # a broken connection freed the lock already
-                held.execute(text(f"SELECT pg_advisory_unlock({_KEY})"), {"name": self.name})
+            # Closed, never back to the pool: the server frees a session's locks when it ends.
             with contextlib.suppress(SQLAlchemyError):
-                held.invalidate()  # never back to the pool: a pooled connection could hold the lock
+                held.invalidate()
                 held.close()
         elif held is not None and held >= 0:
             os.close(held)  # closing the descriptor drops the flock

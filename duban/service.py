@@ -100,7 +100,8 @@ async def _unless_interrupted(doing: str, work: Awaitable[T]) -> T | None:
 
 def _first_line(exc: Exception) -> str:
     """The driver's message without SQLAlchemy's statement and parameters (contact ids)."""
-    return str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    said = str(getattr(exc, "orig", None) or exc).strip()
+    return said.splitlines()[0] if said else type(exc).__name__
 
 
 def next_send_at(engine: Engine) -> datetime | None:
